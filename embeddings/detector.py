@@ -1,0 +1,51 @@
+"""Face detection with facenet-pytorch's MTCNN, whose weights ship inside the package."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
+
+from .image import downscaled
+
+
+@dataclass(frozen=True)
+class DetectedFace:
+    """A face in the coordinates of the image given to `detect`."""
+
+    box: tuple[float, float, float, float]  # x1, y1, x2, y2
+    probability: float
+    landmarks: np.ndarray  # 5x2: eyes, nose, mouth corners
+
+    @property
+    def width(self) -> float:
+        return self.box[2] - self.box[0]
+
+    @property
+    def height(self) -> float:
+        return self.box[3] - self.box[1]
+
+    @property
+    def area(self) -> float:
+        return self.width * self.height
+
+
+class MtcnnDetector:
+    """Detects on a reduced copy (cost grows with pixels) and maps boxes back."""
+
+    def __init__(self, detection_max_side: int = 640, min_face_size: int = 20, device: str = "cpu"):
+        from facenet_pytorch import MTCNN  # heavy import, kept local to the loader
+
+        self.detection_max_side = detection_max_side
+        self._mtcnn = MTCNN(keep_all=True, min_face_size=min_face_size, post_process=False, device=device)
+
+    def detect(self, image: Image.Image) -> list[DetectedFace]:
+        small, scale = downscaled(image, self.detection_max_side)
+        boxes, probs, points = self._mtcnn.detect(small, landmarks=True)
+        if boxes is None:
+            return []
+        return [
+            DetectedFace(box=tuple(float(v) * scale for v in box), probability=float(prob), landmarks=marks * scale)
+            for box, prob, marks in zip(boxes, probs, points)
+        ]
