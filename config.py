@@ -1,0 +1,107 @@
+"""Configuration classes. Every setting can be given as an environment variable of the same name."""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+
+# Cosine thresholds per model, for a false-accept rate <= 0.1% on LFW's 6,000 pairs
+# (bench/calibrate_lfw.py; figures and commands in docs/thresholds.md). FACE_THRESHOLD overrides.
+CALIBRATED_THRESHOLDS = {
+    "dlib-resnet-v1": 0.9325,
+}
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def _env_int(name: str, default: int) -> int:
+    return int(_env(name, str(default)))
+
+
+def _env_float(name: str, default: float) -> float:
+    return float(_env(name, str(default)))
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = _env(name)
+    if value is None:
+        return default
+    if value.lower() in ("1", "true", "yes", "on"):
+        return True
+    if value.lower() in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"{name} must be true or false, not {value!r}")
+
+
+class Config:
+    INSTANCE_DIR = Path(_env("ABSEN_INSTANCE_DIR", str(BASE_DIR / "instance")))
+    SQLALCHEMY_DATABASE_URI = _env("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'absen.db'}")
+    # None: read from instance/secret_key, created on first start (stable across restarts and workers).
+    JWT_SECRET_KEY = _env("JWT_SECRET_KEY")
+    JWT_ACCESS_TOKEN_EXPIRES = timedelta(minutes=_env_int("JWT_ACCESS_MINUTES", 15))
+    JWT_REFRESH_TOKEN_EXPIRES = timedelta(days=_env_int("JWT_REFRESH_DAYS", 7))
+    JWT_TOKEN_LOCATION = ["headers"]
+
+    # Uploads: one photo at most this big; a request at most MAX_PHOTOS of them.
+    MAX_PHOTO_BYTES = _env_int("MAX_PHOTO_BYTES", 20 * 1024 * 1024)
+    MAX_PHOTOS = _env_int("MAX_PHOTOS", 10)
+    MAX_CONTENT_LENGTH = MAX_PHOTO_BYTES * MAX_PHOTOS + 64 * 1024
+    MAX_IMAGE_PIXELS = _env_int("MAX_IMAGE_PIXELS", 60_000_000)
+    ALLOWED_EXTENSIONS = ("jpg", "jpeg", "png", "webp")
+    ALLOWED_MIME_TYPES = ("image/jpeg", "image/png", "image/webp")
+
+    # Face engine.
+    FACE_MODEL = _env("FACE_MODEL", "auto")  # auto | facenet | dlib
+    FACENET_PRETRAINED = _env("FACENET_PRETRAINED", "vggface2")  # or casia-webface
+    FACENET_WEIGHTS = _env("FACENET_WEIGHTS")  # local weights file: offline sites, fine-tuned models
+    FACE_THRESHOLD = float(_env("FACE_THRESHOLD")) if _env("FACE_THRESHOLD") else None
+    FACE_THRESHOLDS = CALIBRATED_THRESHOLDS
+    FACE_MIN_SIZE = _env_int("FACE_MIN_SIZE", 40)
+    FACE_MIN_PROBABILITY = _env_float("FACE_MIN_PROBABILITY", 0.95)
+    FACE_DOMINANCE_RATIO = _env_float("FACE_DOMINANCE_RATIO", 4.0)
+    DECODE_MAX_SIDE = _env_int("DECODE_MAX_SIDE", 1600)
+    DETECTION_MAX_SIDE = _env_int("DETECTION_MAX_SIDE", 640)
+    TORCH_THREADS = _env_int("TORCH_THREADS", 0)  # 0: torch's default
+    FACE_ENGINE_WARM_UP = _env_bool("FACE_ENGINE_WARM_UP", True)
+
+    # First administrator for scripted set-ups, created at start when no user has that name.
+    ADMIN_USERNAME = _env("ABSEN_ADMIN_USERNAME")
+    ADMIN_PASSWORD = _env("ABSEN_ADMIN_PASSWORD")
+    MIN_PASSWORD_LENGTH = _env_int("MIN_PASSWORD_LENGTH", 8)
+
+
+class DevelopmentConfig(Config):
+    DEBUG = True
+
+
+class TestingConfig(Config):
+    TESTING = True
+    SQLALCHEMY_DATABASE_URI = "sqlite://"
+    JWT_SECRET_KEY = "testing-secret-key-that-is-long-enough-for-hs256"
+    FACE_MODEL = "dlib"  # real recognition that needs no download
+    FACE_ENGINE_WARM_UP = False
+
+
+class ProductionConfig(Config):
+    pass
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def config_for(name: str | None = None) -> type[Config]:
+    name = name or _env("ABSEN_ENV", "production")
+    try:
+        return CONFIGS[name]
+    except KeyError:
+        raise ValueError(f"ABSEN_ENV must be one of {', '.join(CONFIGS)}, not {name!r}") from None
