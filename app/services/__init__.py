@@ -1,0 +1,1 @@
+"""Business rules. Each public function owns its transaction: it commits or rolls back."""
