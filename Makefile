@@ -1,0 +1,39 @@
+# `make run`: set up and start the service.  `make test`: set up and run the tests.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: run test install install-dev calibrate clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# facenet-pytorch's own pins are stale (torch<2.3, numpy<2, Pillow<10.3): install it without them.
+$(VENV)/.runtime: requirements.txt requirements-nodeps.txt | $(BIN)/python
+	$(BIN)/pip install -r requirements.txt
+	$(BIN)/pip install --no-deps -r requirements-nodeps.txt
+	@$(BIN)/python -c "import magic" 2>/dev/null || { echo "libmagic is missing: install it (Debian/Ubuntu: apt-get install libmagic1)"; exit 1; }
+	touch $@
+
+$(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
+	$(BIN)/pip install -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.runtime
+
+install-dev: $(VENV)/.dev
+
+run: install
+	$(BIN)/flask --app run init-db
+	$(BIN)/gunicorn -c gunicorn.conf.py run:app
+
+test: install-dev
+	$(BIN)/python -m pytest
+
+# Recalibrate the dlib threshold on ../shared/datasets/lfw (about 20 minutes on 2 cores).
+calibrate: install
+	$(BIN)/python bench/calibrate_lfw.py --model dlib
+
+clean:
+	rm -rf $(VENV) .pytest_cache
