@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from config import CALIBRATED_THRESHOLDS
+from config import MODEL_THRESHOLDS
 from embeddings.errors import FaceTooSmallError, MultipleFacesError, NoFaceError
 from tests.photos import astronaut, astronaut_selfie, cameraman, dataset, encode, rotated_with_exif, two_astronauts
 
-THRESHOLD = CALIBRATED_THRESHOLDS["dlib-resnet-v1"]
+THRESHOLD = MODEL_THRESHOLDS["dlib-resnet-v1"]
 
 
 def similarity(engine, a: bytes, b: bytes) -> float:
