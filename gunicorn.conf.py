@@ -9,5 +9,7 @@ threads = int(os.environ.get("ABSEN_THREADS", "2"))
 # Recognition of a large photo takes well under a second; this only bounds a stuck request.
 timeout = int(os.environ.get("ABSEN_TIMEOUT", "60"))
 accesslog = "-"
+# No control socket: several servers (replicas, the end-to-end test) may run as one user.
+control_socket_disable = True
 # Each worker's torch uses one thread unless told otherwise: the workers already fill the cores.
 os.environ.setdefault("TORCH_THREADS", "1")

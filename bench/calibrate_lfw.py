@@ -55,12 +55,12 @@ def image_path(name: str, number: str) -> str:
     return f"{name}/{name}_{int(number):04d}.jpg"
 
 
-def _init_worker(model: str) -> None:
+def _init_worker(settings: EngineSettings) -> None:
     global _engine
     import torch
 
     torch.set_num_threads(1)
-    _engine = load_engine(EngineSettings(model=model))
+    _engine = load_engine(settings)
 
 
 def _embed(path: Path) -> np.ndarray | None:
@@ -73,14 +73,15 @@ def _embed(path: Path) -> np.ndarray | None:
     return _engine.embedder.embed(image, [central])[0]
 
 
-def embed_all(lfw: Path, names: list[str], model: str, workers: int) -> dict[str, np.ndarray | None]:
-    cache = OUT / f"lfw-{model}.npz"
+def embed_all(lfw: Path, names: list[str], settings: EngineSettings, workers: int) -> dict[str, np.ndarray | None]:
+    weights = f"-{Path(settings.facenet_weights).stem}" if settings.model == "facenet" and settings.facenet_weights else ""
+    cache = OUT / f"lfw-{settings.model}{weights}.npz"
     if cache.exists():
         stored = np.load(cache, allow_pickle=True)["vectors"].item()
         if set(names) <= set(stored):
             return stored
     started = time.perf_counter()
-    with Pool(workers, initializer=_init_worker, initargs=(model,)) as pool:
+    with Pool(workers, initializer=_init_worker, initargs=(settings,)) as pool:
         vectors = {}
         for done, (name, vector) in enumerate(zip(names, pool.imap(_embed, [lfw / n for n in names], chunksize=16)), 1):
             vectors[name] = vector
@@ -114,6 +115,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", choices=["dlib", "facenet"], default="dlib")
     parser.add_argument("--lfw", type=Path, default=Path(os.environ.get("ABSEN_DATASETS", "../shared/datasets")) / "lfw")
+    parser.add_argument("--facenet-weights", default=os.environ.get("FACENET_WEIGHTS"),
+                        help="local FaceNet weights file (default: $FACENET_WEIGHTS, else facenet-pytorch's download)")
     parser.add_argument("--far", type=float, default=0.001)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     args = parser.parse_args()
@@ -122,7 +125,8 @@ def main() -> None:
     names = sorted({p for _, a, b, _ in pairs for p in (a, b)})
     print(f"{len(pairs)} pairs, {len(names)} images, model {args.model}, {args.workers} workers")
     started = time.perf_counter()
-    vectors = embed_all(args.lfw, names, args.model, args.workers)
+    settings = EngineSettings(model=args.model, facenet_weights=args.facenet_weights)
+    vectors = embed_all(args.lfw, names, settings, args.workers)
     print(f"embedded in {time.perf_counter() - started:.0f} s")
 
     folds = np.array([p[0] for p in pairs])
