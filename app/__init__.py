@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+import tempfile
 from pathlib import Path
 
 from flask import Flask
@@ -50,11 +51,17 @@ def configure_secret(app: Flask) -> None:
         return
     path = Path(app.instance_path) / "secret_key"
     if not path.exists():
+        # Written whole under a private name, then linked into place: os.link never replaces an
+        # existing file, so workers starting together all end up reading the same complete key.
+        fd, temporary = tempfile.mkstemp(dir=app.instance_path, prefix=".secret_key.")
         try:
-            with open(path, "x", opener=lambda p, flags: os.open(p, flags, 0o600)) as handle:
+            with os.fdopen(fd, "w") as handle:
                 handle.write(secrets.token_urlsafe(48))
-        except FileExistsError:  # another worker wrote it first
+            os.link(temporary, path)
+        except FileExistsError:
             pass
+        finally:
+            os.unlink(temporary)
     app.config["JWT_SECRET_KEY"] = path.read_text().strip()
 
 

@@ -8,6 +8,7 @@ import threading
 import numpy as np
 from flask import Flask, current_app
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from embeddings import DecodeLimits, EngineSettings, FaceEngine, FacePolicy, Gallery, ensure_compatible, load_engine
 from models import Employee, FaceTemplate, GalleryVersion, db
@@ -100,7 +101,10 @@ def bump_gallery_version() -> None:
 def ensure_gallery_version_row() -> None:
     if db.session.get(GalleryVersion, 1) is None:
         db.session.add(GalleryVersion(id=1, version=0))
-        db.session.commit()
+        try:
+            db.session.commit()
+        except IntegrityError:  # a sibling worker inserted it first
+            db.session.rollback()
 
 
 def init_face_service(app: Flask, engine: FaceEngine | None = None) -> FaceService:

@@ -67,3 +67,14 @@ def test_a_model_without_a_calibrated_threshold_needs_one_configured(facenet_eng
         create_app(TestingConfig, {"INSTANCE_DIR": tmp_path}, face_engine=facenet_engine)
     app = create_app(TestingConfig, {"INSTANCE_DIR": tmp_path, "FACE_THRESHOLD": 0.8}, face_engine=facenet_engine)
     assert app.test_client().get("/health").json["model"]["embedding_dim"] == 512
+
+
+def test_without_a_configured_secret_one_is_generated_once_and_kept_private(engine, tmp_path):
+    overrides = {"INSTANCE_DIR": tmp_path, "JWT_SECRET_KEY": None}
+    first = create_app(TestingConfig, overrides, face_engine=engine)
+    key_file = tmp_path / "secret_key"
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    assert len(first.config["JWT_SECRET_KEY"]) >= 48
+    second = create_app(TestingConfig, overrides, face_engine=engine)
+    assert second.config["JWT_SECRET_KEY"] == first.config["JWT_SECRET_KEY"]
+    assert [p.name for p in tmp_path.iterdir()] == ["secret_key"]  # no temporary files left behind

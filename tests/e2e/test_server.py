@@ -44,11 +44,23 @@ def server(tmp_path_factory):
     base = f"http://127.0.0.1:{port}"
     try:
         wait_until_healthy(base, process, instance / "server.log")
-        yield base
+        yield Server(base, instance / "server.log")
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=30)
         log.close()
+
+
+class Server(str):
+    """The base URL, which also knows where the server's log is (shown when a check fails)."""
+
+    def __new__(cls, base: str, log: Path):
+        server = super().__new__(cls, base)
+        server.log = log
+        return server
+
+    def log_tail(self) -> str:
+        return "server log:\n" + "\n".join(self.log.read_text().splitlines()[-60:])
 
 
 def wait_until_healthy(base: str, process: subprocess.Popen, log: Path, timeout: float = 120) -> None:
@@ -67,26 +79,27 @@ def wait_until_healthy(base: str, process: subprocess.Popen, log: Path, timeout:
 
 def test_enrol_log_in_and_check_in_over_http(server):
     admin = requests.post(f"{server}/login", json={"username": "admin", "password": "e2e-admin-password"}, timeout=10)
-    assert admin.status_code == 200
+    assert admin.status_code == 200, server.log_tail()
     staff = {"Authorization": f"Bearer {admin.json()['access_token']}"}
 
     photos = [("photo", ("one.jpg", encode(astronaut()), "image/jpeg")),
               ("photo", ("two.png", encode(astronaut_selfie(), "PNG"), "image/png"))]
     registered = requests.post(f"{server}/register", headers=staff, timeout=60, files=photos,
                                data={"employee_id": "EMP-7", "name": "Eileen", "password": "employee-pass"})
-    assert registered.status_code == 201, registered.text
+    assert registered.status_code == 201, server.log_tail()
     assert registered.json()["employee"]["faces"] == 2
 
     login = requests.post(f"{server}/login", json={"username": "EMP-7", "password": "employee-pass"}, timeout=10)
     employee = {"Authorization": f"Bearer {login.json()['access_token']}"}
     selfie = {"photo": ("selfie.jpg", encode(astronaut_selfie()), "image/jpeg")}
-    checked_in = requests.post(f"{server}/predict", headers=employee, files=selfie, timeout=60).json()
-    assert checked_in["match"] is True and checked_in["attendance"]["employee_id"] == "EMP-7"
+    checked_in = requests.post(f"{server}/predict", headers=employee, files=selfie, timeout=60)
+    assert checked_in.status_code == 200, server.log_tail()
+    assert checked_in.json()["match"] is True and checked_in.json()["attendance"]["employee_id"] == "EMP-7"
 
-    # Both workers must see the enrolment: ask several times over fresh connections.
-    for _ in range(4):
-        kiosk = requests.post(f"{server}/predict", headers=staff, files=selfie, timeout=60).json()
-        assert kiosk["employee_id"] == "EMP-7"
+    # Every worker must see the enrolment and accept the token: ask several times over fresh connections.
+    for _ in range(6):
+        kiosk = requests.post(f"{server}/predict", headers=staff, files=selfie, timeout=60)
+        assert kiosk.status_code == 200 and kiosk.json()["employee_id"] == "EMP-7", server.log_tail()
     stranger = {"photo": ("who.jpg", encode(cameraman()), "image/jpeg")}
     assert requests.post(f"{server}/predict", headers=staff, files=stranger, timeout=60).json()["match"] is False
 
