@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import logging
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
@@ -168,6 +169,9 @@ class DlibEmbedder:
         self._dlib = dlib
         self._shape_predictor = dlib.shape_predictor(str(model_dir / "shape_predictor_5_face_landmarks.dat"))
         self._recogniser = dlib.face_recognition_model_v1(str(model_dir / "dlib_face_recognition_resnet_model_v1.dat"))
+        # dlib's networks keep each layer's output inside the network object: one call at a
+        # time, whether or not the binding releases the GIL.
+        self._lock = threading.Lock()
 
     def embed(self, image: Image.Image, faces: Sequence[DetectedFace]) -> np.ndarray:
         return normalise_rows([self._embed_one(image, face) for face in faces])
@@ -182,8 +186,10 @@ class DlibEmbedder:
         pixels = np.ascontiguousarray(np.asarray(crop, dtype=np.uint8))
         x1, y1, x2, y2 = ((v - o) * scale for v, o in zip(face.box, region[:2] * 2))
         rect = self._dlib.rectangle(round(x1), round(y1), round(x2), round(y2))
-        shape = self._shape_predictor(pixels, rect)
-        return np.asarray(self._recogniser.compute_face_descriptor(pixels, shape), dtype=np.float32)
+        with self._lock:
+            shape = self._shape_predictor(pixels, rect)
+            descriptor = self._recogniser.compute_face_descriptor(pixels, shape)
+        return np.asarray(descriptor, dtype=np.float32)
 
 
 def dlib_model_dir() -> Path:

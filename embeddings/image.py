@@ -38,7 +38,7 @@ def decode_image(data: bytes, limits: DecodeLimits = DecodeLimits()) -> Image.Im
         try:
             image = Image.open(io.BytesIO(data))
             _check_pixel_count(image, limits.max_pixels)
-            if image.format == "JPEG":
+            if image.format in ("JPEG", "MPO"):  # MPO: the multi-picture JPEG many phones write
                 image.draft("RGB", (limits.max_side, limits.max_side))
             image.load()
             image = _upright_rgb(image)

@@ -105,3 +105,22 @@ def test_large_phone_photo_is_decoded_reduced_and_still_matches(engine):
     data = encode(large, quality=92)
     assert max(engine.decode(data).size) <= 1600
     assert similarity(engine, data, dataset("people/barack_obama/obama2.jpg").read_bytes()) >= THRESHOLD
+
+
+def test_concurrent_requests_get_the_same_embeddings_as_sequential_ones(engine):
+    # gunicorn runs several threads per worker over one engine.
+    from concurrent.futures import ThreadPoolExecutor
+
+    photos = [encode(astronaut()), encode(cameraman()), encode(astronaut_selfie())]
+    expected = [engine.embed_bytes(p).vector for p in photos]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(lambda i: engine.embed_bytes(photos[i % 3]).vector, range(12)))
+    for i, vector in enumerate(results):
+        np.testing.assert_allclose(vector, expected[i % 3], atol=1e-5)
+
+
+def test_multi_picture_jpeg_from_phones_is_decoded_reduced(engine):
+    large = astronaut().resize((3600, 3600))
+    data = encode(large, "MPO", save_all=True, append_images=[large.resize((200, 200))])
+    assert Image.open(io.BytesIO(data)).format == "MPO"
+    assert max(engine.decode(data).size) <= 1600
