@@ -27,7 +27,7 @@ class Upload:
 
 
 def photos_from_request(field: str = "photo", max_count: int | None = None) -> list[Upload]:
-    files = [f for f in request.files.getlist(field) if f and (f.filename or f.content_length)]
+    files = [f for f in request.files.getlist(field) if f.filename]  # browsers send empty parts for empty inputs
     if not files:
         raise APIError("missing_file", f"Attach a photo in the multipart field {field!r}.", 400)
     max_count = max_count or current_app.config["MAX_PHOTOS"]
@@ -42,7 +42,7 @@ def read_upload(storage: FileStorage) -> Upload:
     extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
     if extension not in config["ALLOWED_EXTENSIONS"]:
         allowed = ", ".join(config["ALLOWED_EXTENSIONS"])
-        raise APIError("unsupported_media_type", f"{filename or 'The file'}: the extension must be one of {allowed}.", 415)
+        raise APIError("unsupported_media_type", f"{filename}: the extension must be one of {allowed}.", 415)
     limit = config["MAX_PHOTO_BYTES"]
     data = storage.stream.read(limit + 1)
     if len(data) > limit:

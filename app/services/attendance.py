@@ -38,7 +38,7 @@ def check_in(user: User, photo: Upload, claimed_employee_id: str | None, face: F
         "mode": mode,
         "employee_id": employee.employee_id if matched else None,
         "name": employee.name if matched else None,
-        "similarity": round(max(similarity, -1.0), 4),
+        "similarity": round(similarity, 4),
         "threshold": face.threshold,
         "attendance": attendance.to_dict() if attendance else None,
     }
