@@ -75,6 +75,30 @@ class Config:
     TORCH_THREADS = _env_int("TORCH_THREADS", 0)  # 0: torch's default
     FACE_ENGINE_WARM_UP = _env_bool("FACE_ENGINE_WARM_UP", True)
 
+    # Attendance rules. Times are stored in UTC and shown in WORK_TIMEZONE.
+    WORK_TIMEZONE = _env("WORK_TIMEZONE", "Asia/Jakarta")
+    WORK_START = _env("WORK_START", "08:00")
+    WORK_END = _env("WORK_END", "17:00")
+    WORK_DAYS = _env("WORK_DAYS", "mon tue wed thu fri")
+    LATE_GRACE_MINUTES = _env_int("LATE_GRACE_MINUTES", 15)
+    # A check-out needs this long after the check-in; closer posts return the check-in.
+    CHECKOUT_MIN_GAP_MINUTES = _env_int("CHECKOUT_MIN_GAP_MINUTES", 60)
+    # Posts this close to the previous record return it instead of creating another.
+    DUPLICATE_WINDOW_MINUTES = _env_int("DUPLICATE_WINDOW_MINUTES", 5)
+    MAX_REPORT_DAYS = _env_int("MAX_REPORT_DAYS", 366)
+
+    # Audit log of verification attempts: photos are kept only when asked for.
+    AUDIT_KEEP_PHOTOS = _env_bool("AUDIT_KEEP_PHOTOS", False)
+    # Number of reverse proxies in front of the service whose X-Forwarded-For is trusted.
+    TRUSTED_PROXY_COUNT = _env_int("TRUSTED_PROXY_COUNT", 0)
+
+    # Webhooks: delivered by a background thread in each worker, retried with exponential backoff.
+    WEBHOOK_DISPATCHER = _env_bool("WEBHOOK_DISPATCHER", True)
+    WEBHOOK_MAX_ATTEMPTS = _env_int("WEBHOOK_MAX_ATTEMPTS", 8)
+    WEBHOOK_BACKOFF_SECONDS = _env_float("WEBHOOK_BACKOFF_SECONDS", 5.0)
+    WEBHOOK_TIMEOUT_SECONDS = _env_float("WEBHOOK_TIMEOUT_SECONDS", 5.0)
+    WEBHOOK_POLL_SECONDS = _env_float("WEBHOOK_POLL_SECONDS", 1.0)
+
     # First administrator for scripted set-ups, created at start when no user has that name.
     ADMIN_USERNAME = _env("ABSEN_ADMIN_USERNAME")
     ADMIN_PASSWORD = _env("ABSEN_ADMIN_PASSWORD")
@@ -91,6 +115,7 @@ class TestingConfig(Config):
     JWT_SECRET_KEY = "testing-secret-key-that-is-long-enough-for-hs256"
     FACE_MODEL = "dlib"  # real recognition that needs no download
     FACE_ENGINE_WARM_UP = False
+    WEBHOOK_DISPATCHER = False  # tests deliver explicitly, or start the dispatcher themselves
 
 
 class ProductionConfig(Config):

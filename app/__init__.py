@@ -30,6 +30,7 @@ def create_app(config: str | type[Config] | None = None, overrides: dict | None 
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     configure_secret(app)
     configure_torch(app)
+    configure_request_handling(app)
     register_extensions(app)
     register_blueprints_and_errors(app)
     register_commands(app)
@@ -37,6 +38,7 @@ def create_app(config: str | type[Config] | None = None, overrides: dict | None 
     from .face import init_face_service
 
     init_face_service(app, face_engine)
+    start_background_work(app)
     return app
 
 
@@ -63,6 +65,24 @@ def configure_secret(app: Flask) -> None:
         finally:
             os.unlink(temporary)
     app.config["JWT_SECRET_KEY"] = path.read_text().strip()
+
+
+def configure_request_handling(app: Flask) -> None:
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    from .services.schedule import WorkSchedule
+
+    app.extensions["absen_schedule"] = WorkSchedule.from_config(app.config)
+    if app.config["TRUSTED_PROXY_COUNT"] > 0:
+        # Only then is X-Forwarded-For the client's address rather than something anyone can send.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["TRUSTED_PROXY_COUNT"], x_proto=1)
+
+
+def start_background_work(app: Flask) -> None:
+    if app.config["WEBHOOK_DISPATCHER"]:
+        from .services.webhooks import Dispatcher
+
+        app.extensions["absen_webhooks"] = Dispatcher(app).start()
 
 
 def configure_torch(app: Flask) -> None:

@@ -25,10 +25,16 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
-from .attendance import Attendance  # noqa: E402
+from .attendance import Attendance, AttendanceKind, AttendanceMethod, AttendanceRequest, RequestStatus  # noqa: E402
+from .audit import VerificationAttempt  # noqa: E402
 from .employee import Employee  # noqa: E402
 from .face_template import FaceTemplate, GalleryVersion  # noqa: E402
 from .token import RevokedToken  # noqa: E402
 from .user import Role, User  # noqa: E402
+from .webhook import Webhook, WebhookDelivery  # noqa: E402
 
-__all__ = ["Attendance", "Base", "Employee", "FaceTemplate", "GalleryVersion", "RevokedToken", "Role", "User", "db", "utcnow"]
+__all__ = [
+    "Attendance", "AttendanceKind", "AttendanceMethod", "AttendanceRequest", "Base", "Employee", "FaceTemplate",
+    "GalleryVersion", "RequestStatus", "RevokedToken", "Role", "User", "VerificationAttempt", "Webhook",
+    "WebhookDelivery", "db", "utcnow",
+]

@@ -1,8 +1,9 @@
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from embeddings import FaceEmbedding
 from models import Employee, FaceTemplate, Role, User, db
 
 from ..errors import APIError
@@ -22,11 +23,7 @@ def register_employee(employee_id: str, name: str, password: str | None, photos:
     embeddings = [embed_upload(photo, face.engine) for photo in photos]
 
     employee = Employee(employee_id=employee_id, name=name)
-    employee.templates = [
-        FaceTemplate(model=face.engine.model_name, dim=len(e.vector), vector=FaceTemplate.pack(e.vector),
-                     image_sha256=photo.sha256)
-        for photo, e in zip(photos, embeddings)
-    ]
+    employee.templates = _templates(photos, embeddings, face)
     if password is not None:
         employee.user = User(username=employee_id, password_hash=hash_password(password), role=Role.EMPLOYEE)
     db.session.add(employee)
@@ -39,7 +36,83 @@ def register_employee(employee_id: str, name: str, password: str | None, photos:
     return employee
 
 
+def _templates(photos: list[Upload], embeddings: list[FaceEmbedding], face: FaceService) -> list[FaceTemplate]:
+    return [
+        FaceTemplate(model=face.engine.model_name, dim=len(e.vector), vector=FaceTemplate.pack(e.vector),
+                     image_sha256=photo.sha256)
+        for photo, e in zip(photos, embeddings)
+    ]
+
+
 def _taken(employee_id: str) -> bool:
     employee = db.session.scalar(select(Employee.id).where(Employee.employee_id == employee_id))
     username = db.session.scalar(select(User.id).where(User.username == employee_id))
     return employee is not None or username is not None
+
+
+def get_employee(employee_id: str) -> Employee:
+    employee = db.session.scalar(select(Employee).where(Employee.employee_id == employee_id))
+    if employee is None:
+        raise APIError("not_found", f"No employee {employee_id!r}.", 404)
+    return employee
+
+
+def list_employees(search: str | None, active: bool | None, page: int, per_page: int) -> dict:
+    query = select(Employee).order_by(Employee.employee_id)
+    if search:
+        pattern = f"%{search.lower()}%"
+        query = query.where(func.lower(Employee.name).like(pattern) | func.lower(Employee.employee_id).like(pattern))
+    if active is not None:
+        query = query.where(Employee.active == active)
+    result = db.paginate(query, page=page, per_page=per_page, error_out=False)
+    return {"items": [employee_json(e) for e in result.items], "page": page, "per_page": per_page,
+            "total": result.total}
+
+
+def update_employee(employee_id: str, name: str | None, active: bool | None) -> Employee:
+    employee = get_employee(employee_id)
+    if name is not None:
+        employee.name = name
+    if active is not None and active != employee.active:
+        employee.active = active  # inactive: no login (User.can_log_in), no match (gallery)
+        bump_gallery_version()
+    db.session.commit()
+    return employee
+
+
+def add_photos(employee_id: str, photos: list[Upload], face: FaceService) -> Employee:
+    employee = get_employee(employee_id)
+    embeddings = [embed_upload(photo, face.engine) for photo in photos]
+    employee.templates.extend(_templates(photos, embeddings, face))
+    bump_gallery_version()
+    db.session.commit()
+    return employee
+
+
+def remove_photo(employee_id: str, template_id: int) -> Employee:
+    employee = get_employee(employee_id)
+    template = next((t for t in employee.templates if t.id == template_id), None)
+    if template is None:
+        raise APIError("not_found", f"Employee {employee_id!r} has no face {template_id}.", 404)
+    if len(employee.templates) == 1:
+        raise APIError("conflict", "This is the employee's last face; add another first, or deactivate them.", 409)
+    employee.templates.remove(template)
+    bump_gallery_version()
+    db.session.commit()
+    return employee
+
+
+def delete_employee(employee_id: str) -> None:
+    """Erase the person: templates, login and attendance history (biometric data is not kept)."""
+    employee = get_employee(employee_id)
+    db.session.delete(employee)
+    bump_gallery_version()
+    db.session.commit()
+
+
+def employee_json(employee: Employee, with_faces: bool = False) -> dict:
+    body = {**employee.to_dict(), "login": employee.user is not None, "created_at": employee.created_at.isoformat()}
+    if with_faces:
+        body["face_list"] = [{"id": t.id, "model": t.model, "image_sha256": t.image_sha256,
+                              "created_at": t.created_at.isoformat()} for t in employee.templates]
+    return body

@@ -10,8 +10,8 @@ def test_hr_registers_an_employee_with_two_photos_and_a_login(app, api, astronau
     selfie = (encode(astronaut_selfie(), "PNG"), "selfie.png")
     response = api.register(api.hr(), "EMP-001", [astronaut_jpeg, selfie], name="Eileen Collins", password="s3cret-pass")
     assert response.status_code == 201, response.json
-    assert response.json == {"employee": {"employee_id": "EMP-001", "name": "Eileen Collins", "active": True,
-                                          "faces": 2, "login": True}}
+    assert response.json["employee"].items() >= {"employee_id": "EMP-001", "name": "Eileen Collins", "active": True,
+                                                 "faces": 2, "login": True}.items()
     with app.app_context():
         templates = db.session.query(FaceTemplate).all()
         assert [(t.model, t.dim, len(t.vector)) for t in templates] == [("dlib-resnet-v1", 128, 512)] * 2
