@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import timedelta
 
 import pytest
 import time_machine
@@ -14,37 +13,8 @@ from config import TestingConfig
 from models import Role, VerificationAttempt, db
 from tests.api.test_auth import assert_error
 from tests.conftest import Api
-from tests.photos import astronaut_selfie, cameraman, encode
-
-JAKARTA = ZoneInfo("Asia/Jakarta")
-MONDAY = datetime(2026, 11, 23, tzinfo=JAKARTA)
-
-
-def at(hour: int, minute: int = 0) -> datetime:
-    return MONDAY.replace(hour=hour, minute=minute)
-
-
-def selfie(n: int) -> tuple[bytes, str]:
-    """A new shot of E1's face: different bytes each time (no replay), same person."""
-    return encode(astronaut_selfie(), quality=70 + n), f"selfie{n}.jpg"
-
-
-@pytest.fixture
-def people(app, api, astronaut_jpeg):
-    app.config["JWT_ACCESS_TOKEN_EXPIRES"] = timedelta(days=30)  # the clock jumps by hours below
-    with time_machine.travel(at(6), tick=False):
-        assert api.register(api.hr(), "E1", [astronaut_jpeg], name="Eileen", password="employee-pass").status_code == 201
-        assert api.register(api.hr(), "E2", [(encode(cameraman()), "c.jpg")], name="Carl",
-                            password="second-pass").status_code == 201
-        return {"E1": api.token("E1", "employee-pass"), "E2": api.token("E2", "second-pass"), "hr": api.hr()}
-
-
-def post_at(api, moment: datetime, headers: dict, photo) -> dict:
-    with time_machine.travel(moment, tick=False):
-        response = api.predict(headers, photo)
-    assert response.status_code == 200, response.json
-    return response.json
-
+from tests.api.workday import at, post_at, selfie
+from tests.photos import cameraman, encode
 
 def test_first_match_is_the_check_in_and_on_time_within_the_grace(api, people):
     body = post_at(api, at(8, 10), people["E1"], selfie(1))
