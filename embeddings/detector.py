@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -41,11 +43,29 @@ class MtcnnDetector:
         self._mtcnn = MTCNN(keep_all=True, min_face_size=min_face_size, post_process=False, device=device)
 
     def detect(self, image: Image.Image) -> list[DetectedFace]:
-        small, scale = downscaled(image, self.detection_max_side)
-        boxes, probs, points = self._mtcnn.detect(small, landmarks=True)
-        if boxes is None:
-            return []
-        return [
-            DetectedFace(box=tuple(float(v) * scale for v in box), probability=float(prob), landmarks=marks * scale)
-            for box, prob, marks in zip(boxes, probs, points)
-        ]
+        return self.detect_many([image])[0]
+
+    def detect_many(self, images: Sequence[Image.Image]) -> list[list[DetectedFace]]:
+        """Faces of several images; MTCNN runs once per group of equally sized copies (a batch)."""
+        copies = [downscaled(image, self.detection_max_side) for image in images]
+        groups: dict[tuple[int, int], list[int]] = defaultdict(list)
+        for index, (small, _) in enumerate(copies):
+            groups[small.size].append(index)
+        results: list[list[DetectedFace]] = [[] for _ in images]
+        for indices in groups.values():
+            batch = [copies[i][0] for i in indices]
+            boxes, probs, points = self._mtcnn.detect(batch if len(batch) > 1 else batch[0], landmarks=True)
+            if len(batch) == 1:
+                boxes, probs, points = [boxes], [probs], [points]
+            for i, image_boxes, image_probs, image_points in zip(indices, boxes, probs, points, strict=True):
+                results[i] = _faces(image_boxes, image_probs, image_points, copies[i][1])
+        return results
+
+
+def _faces(boxes, probs, points, scale: float) -> list[DetectedFace]:
+    if boxes is None:
+        return []
+    return [
+        DetectedFace(box=tuple(float(v) * scale for v in box), probability=float(prob), landmarks=marks * scale)
+        for box, prob, marks in zip(boxes, probs, points, strict=True)
+    ]

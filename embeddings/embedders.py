@@ -41,6 +41,10 @@ class Embedder(Protocol):
         """One normalised row per face, shape (len(faces), dim)."""
         ...
 
+    def embed_pairs(self, pairs: Sequence[tuple[Image.Image, DetectedFace]]) -> np.ndarray:
+        """Faces of several images in one batch: one row per (image, face) pair."""
+        ...
+
 
 def square_box(box: Sequence[float], margin: float = 0.0) -> tuple[int, int, int, int]:
     """A square around the box's centre (never squeezed), grown by `margin` of its side."""
@@ -68,9 +72,12 @@ class FaceNetEmbedder:
         self.margin = margin
 
     def embed(self, image: Image.Image, faces: Sequence[DetectedFace]) -> np.ndarray:
+        return self.embed_pairs([(image, face) for face in faces])
+
+    def embed_pairs(self, pairs: Sequence[tuple[Image.Image, DetectedFace]]) -> np.ndarray:
         import torch
 
-        crops = [self._crop(image, face) for face in faces]
+        crops = [self._crop(image, face) for image, face in pairs]
         batch = torch.from_numpy(np.stack(crops)).permute(0, 3, 1, 2).to(self._device)
         # facenet-pytorch's fixed_image_standardization: what the weights were trained on.
         batch = (batch - 127.5) / 128.0
@@ -174,7 +181,10 @@ class DlibEmbedder:
         self._lock = threading.Lock()
 
     def embed(self, image: Image.Image, faces: Sequence[DetectedFace]) -> np.ndarray:
-        return normalise_rows([self._embed_one(image, face) for face in faces])
+        return self.embed_pairs([(image, face) for face in faces])
+
+    def embed_pairs(self, pairs: Sequence[tuple[Image.Image, DetectedFace]]) -> np.ndarray:
+        return normalise_rows([self._embed_one(image, face) for image, face in pairs])
 
     def _embed_one(self, image: Image.Image, face: DetectedFace) -> np.ndarray:
         # Work on a crop with room for alignment, scaled down: dlib copies whatever it is given.
@@ -184,7 +194,7 @@ class DlibEmbedder:
         if scale < 1.0:
             crop = crop.resize((max(1, round(crop.width * scale)),) * 2, Image.Resampling.BILINEAR, reducing_gap=2.0)
         pixels = np.ascontiguousarray(np.asarray(crop, dtype=np.uint8))
-        x1, y1, x2, y2 = ((v - o) * scale for v, o in zip(face.box, region[:2] * 2))
+        x1, y1, x2, y2 = ((v - o) * scale for v, o in zip(face.box, region[:2] * 2, strict=True))
         rect = self._dlib.rectangle(round(x1), round(y1), round(x2), round(y2))
         with self._lock:
             shape = self._shape_predictor(pixels, rect)

@@ -11,7 +11,7 @@ from PIL import Image
 
 from .detector import DetectedFace, MtcnnDetector
 from .embedders import DLIB_MODEL_NAME, Embedder, load_dlib, load_facenet
-from .errors import FaceTooSmallError, ModelMismatchError, ModelUnavailableError, MultipleFacesError, NoFaceError
+from .errors import FaceEngineError, FaceTooSmallError, ModelMismatchError, ModelUnavailableError, MultipleFacesError, NoFaceError
 from .image import DecodeLimits, decode_image
 
 log = logging.getLogger(__name__)
@@ -85,6 +85,27 @@ class FaceEngine:
 
     def embed_bytes(self, data: bytes) -> FaceEmbedding:
         return self.embed_image(self.decode(data))
+
+    def embed_many(self, photos: Sequence[bytes]) -> list[FaceEmbedding | FaceEngineError]:
+        """Like embed_bytes for each photo, batched: one result or one error per photo, in order."""
+        results: list[FaceEmbedding | FaceEngineError | None] = [None] * len(photos)
+        images: dict[int, Image.Image] = {}
+        for index, data in enumerate(photos):
+            try:
+                images[index] = self.decode(data)
+            except FaceEngineError as error:
+                results[index] = error
+        chosen: dict[int, DetectedFace] = {}
+        for index, faces in zip(images, self.detector.detect_many(list(images.values())), strict=True):
+            try:
+                chosen[index] = self.policy.select(faces)
+            except FaceEngineError as error:
+                results[index] = error
+        if chosen:
+            vectors = self.embedder.embed_pairs([(images[i], face) for i, face in chosen.items()])
+            for (index, face), vector in zip(chosen.items(), vectors, strict=True):
+                results[index] = FaceEmbedding(vector=vector, face=face)
+        return results
 
     def warm_up(self) -> None:
         """Run every stage once so that the first real request is not the slow one."""

@@ -9,8 +9,18 @@ from flask import current_app
 from sqlalchemy import select
 
 from embeddings import verify
-from models import (Attendance, AttendanceKind, AttendanceMethod, Employee, FaceTemplate, Role, User,
-                    VerificationAttempt, db, utcnow)
+from models import (
+    Attendance,
+    AttendanceKind,
+    AttendanceMethod,
+    Employee,
+    FaceTemplate,
+    Role,
+    User,
+    VerificationAttempt,
+    db,
+    utcnow,
+)
 
 from ..errors import APIError
 from ..face import FaceService

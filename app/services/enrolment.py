@@ -40,7 +40,7 @@ def _templates(photos: list[Upload], embeddings: list[FaceEmbedding], face: Face
     return [
         FaceTemplate(model=face.engine.model_name, dim=len(e.vector), vector=FaceTemplate.pack(e.vector),
                      image_sha256=photo.sha256)
-        for photo, e in zip(photos, embeddings)
+        for photo, e in zip(photos, embeddings, strict=True)
     ]
 
 

@@ -12,9 +12,10 @@ from app.services.auth import create_user
 from config import TestingConfig
 from models import Role, VerificationAttempt, db
 from tests.api.test_auth import assert_error
-from tests.conftest import Api
 from tests.api.workday import at, post_at, selfie
+from tests.conftest import Api
 from tests.photos import cameraman, encode
+
 
 def test_first_match_is_the_check_in_and_on_time_within_the_grace(api, people):
     body = post_at(api, at(8, 10), people["E1"], selfie(1))

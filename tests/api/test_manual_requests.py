@@ -8,8 +8,8 @@ import pytest
 import time_machine
 
 from models import Attendance, db
-from tests.api.workday import at
 from tests.api.test_auth import assert_error
+from tests.api.workday import at
 from tests.photos import astronaut_selfie, encode
 
 

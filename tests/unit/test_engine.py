@@ -124,3 +124,13 @@ def test_multi_picture_jpeg_from_phones_is_decoded_reduced(engine):
     data = encode(large, "MPO", save_all=True, append_images=[large.resize((200, 200))])
     assert Image.open(io.BytesIO(data)).format == "MPO"
     assert max(engine.decode(data).size) <= 1600
+
+
+def test_batched_embedding_matches_one_by_one_and_reports_each_failure(engine):
+    photos = [encode(astronaut()), b"broken", encode(cameraman()), encode(two_astronauts()),
+              encode(astronaut_selfie()), encode(astronaut().transpose(Image.Transpose.FLIP_LEFT_RIGHT))]
+    results = engine.embed_many(photos)
+    assert [getattr(r, "code", "ok") for r in results] == ["ok", "invalid_image", "ok", "multiple_faces", "ok", "ok"]
+    for photo, result in zip(photos, results, strict=True):
+        if not isinstance(result, Exception):
+            np.testing.assert_allclose(result.vector, engine.embed_bytes(photo).vector, atol=1e-4)
