@@ -83,7 +83,7 @@ def embed_all(lfw: Path, names: list[str], settings: EngineSettings, workers: in
     started = time.perf_counter()
     with Pool(workers, initializer=_init_worker, initargs=(settings,)) as pool:
         vectors = {}
-        for done, (name, vector) in enumerate(zip(names, pool.imap(_embed, [lfw / n for n in names], chunksize=16)), 1):
+        for done, (name, vector) in enumerate(zip(names, pool.imap(_embed, [lfw / n for n in names], chunksize=16), strict=True), 1):
             vectors[name] = vector
             if done % 500 == 0:
                 rate = done / (time.perf_counter() - started)
