@@ -56,7 +56,7 @@ class Config:
     # Uploads: one photo at most this big; a request at most MAX_PHOTOS of them.
     MAX_PHOTO_BYTES = _env_int("MAX_PHOTO_BYTES", 20 * 1024 * 1024)
     MAX_PHOTOS = _env_int("MAX_PHOTOS", 10)
-    MAX_CONTENT_LENGTH = MAX_PHOTO_BYTES * MAX_PHOTOS + 64 * 1024
+    MAX_CONTENT_LENGTH = MAX_PHOTO_BYTES * MAX_PHOTOS + 64 * 1024  # /employees/import raises it for itself
     MAX_IMAGE_PIXELS = _env_int("MAX_IMAGE_PIXELS", 60_000_000)
     ALLOWED_EXTENSIONS = ("jpg", "jpeg", "png", "webp")
     ALLOWED_MIME_TYPES = ("image/jpeg", "image/png", "image/webp")
@@ -86,6 +86,11 @@ class Config:
     # Posts this close to the previous record return it instead of creating another.
     DUPLICATE_WINDOW_MINUTES = _env_int("DUPLICATE_WINDOW_MINUTES", 5)
     MAX_REPORT_DAYS = _env_int("MAX_REPORT_DAYS", 366)
+
+    # Bulk import of a ZIP (POST /employees/import): limits against zip bombs.
+    IMPORT_MAX_BYTES = _env_int("IMPORT_MAX_BYTES", 512 * 1024 * 1024)  # the upload itself
+    IMPORT_MAX_ENTRIES = _env_int("IMPORT_MAX_ENTRIES", 20_000)
+    IMPORT_MAX_EXPANDED_BYTES = _env_int("IMPORT_MAX_EXPANDED_BYTES", 4 * 1024 ** 3)
 
     # Audit log of verification attempts: photos are kept only when asked for.
     AUDIT_KEEP_PHOTOS = _env_bool("AUDIT_KEEP_PHOTOS", False)

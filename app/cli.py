@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 from flask import Flask, current_app
+from tqdm import tqdm
 
 from models import Role
 
 from .errors import APIError
+from .face import face_service
+from .services import bulk
 from .services.auth import create_user
 
 
@@ -24,6 +29,25 @@ def register_cli(app: Flask) -> None:
         except APIError as error:
             raise click.ClickException(error.message) from error
         click.echo(f"Created {user.role.value} {user.username!r}.")
+
+    @app.cli.command("enroll-dir")
+    @click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
+    @click.option("--report", type=click.Path(dir_okay=False, path_type=Path), default=Path("enroll-report.csv"),
+                  show_default=True, help="Every photo's outcome; .csv or .json.")
+    @click.option("--batch-size", type=click.IntRange(1, 256), default=16, show_default=True)
+    def enroll_dir(directory: Path, report: Path, batch_size: int) -> None:
+        """Enrol every employee folder of DIRECTORY (see app/services/bulk.py for the layout)."""
+        sources = bulk.sources_from_directory(directory)
+        total = sum(len(s.photos) for s in sources)
+        with tqdm(total=total, unit="photo", desc="enrolling", dynamic_ncols=True) as bar:
+            result = bulk.enroll(sources, face_service(), batch_size, on_photo=bar.update)
+        result.write(report)
+        summary = result.summary()
+        click.echo(f"{summary['employees_created']} employees created, {summary['photos_enrolled']} photos enrolled, "
+                   f"{summary['photos_skipped']} skipped (already enrolled), {summary['photos_refused']} refused. "
+                   f"Report: {report}")
+        for employee_id, password in result.generated_passwords.items():
+            click.echo(f"generated password for {employee_id}: {password}")
 
     @app.cli.command("init-db")
     def init_db() -> None:

@@ -29,12 +29,13 @@ from .attendance import Attendance, AttendanceKind, AttendanceMethod, Attendance
 from .audit import VerificationAttempt  # noqa: E402
 from .employee import Employee  # noqa: E402
 from .face_template import FaceTemplate, GalleryVersion  # noqa: E402
+from .import_job import ImportJob  # noqa: E402
 from .token import RevokedToken  # noqa: E402
 from .user import Role, User  # noqa: E402
 from .webhook import Webhook, WebhookDelivery  # noqa: E402
 
 __all__ = [
     "Attendance", "AttendanceKind", "AttendanceMethod", "AttendanceRequest", "Base", "Employee", "FaceTemplate",
-    "GalleryVersion", "RequestStatus", "RevokedToken", "Role", "User", "VerificationAttempt", "Webhook",
+    "GalleryVersion", "ImportJob", "RequestStatus", "RevokedToken", "Role", "User", "VerificationAttempt", "Webhook",
     "WebhookDelivery", "db", "utcnow",
 ]

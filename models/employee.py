@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -13,6 +14,10 @@ if TYPE_CHECKING:
     from .attendance import Attendance
     from .face_template import FaceTemplate
     from .user import User
+
+
+# The organisation's ids: also used as login names and in URLs, so a conservative alphabet.
+EMPLOYEE_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
 class Employee(db.Model):

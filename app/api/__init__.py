@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date
 
 from flask import Flask, request
 
-from ..errors import APIError
+from models.employee import EMPLOYEE_ID_PATTERN
 
-EMPLOYEE_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+from ..errors import APIError
 
 
 def register_blueprints(app: Flask) -> None:

@@ -1,9 +1,16 @@
-from flask import Blueprint, current_app, request
+import tempfile
+from pathlib import Path
+
+import magic
+from flask import Blueprint, current_app, request, url_for
+from flask_jwt_extended import current_user
+
+from models import ImportJob, db
 
 from ..errors import APIError
 from ..face import face_service
 from ..security import STAFF_ROLES, roles_required
-from ..services import enrolment
+from ..services import bulk, enrolment
 from ..uploads import photos_from_request
 from . import bool_arg, employee_id_field, json_body, page_args, string_field
 
@@ -30,6 +37,39 @@ def index():
     page, per_page = page_args()
     search = string_field(request.args, "q", required=False)
     return enrolment.list_employees(search, bool_arg("active"), page, per_page)
+
+
+@bp.post("/employees/import")
+@roles_required(*STAFF_ROLES)
+def import_archive():
+    """A ZIP of employee folders (field `archive`), enrolled in the background: 202 and a job to poll."""
+    request.max_content_length = current_app.config["IMPORT_MAX_BYTES"]
+    upload = request.files.get("archive")
+    if upload is None or not upload.filename:
+        raise APIError("missing_file", "Attach a ZIP archive in the multipart field 'archive'.", 400)
+    if magic.from_buffer(upload.stream.read(2048), mime=True) != "application/zip":
+        raise APIError("unsupported_media_type", f"{upload.filename} is not a ZIP archive.", 415)
+    upload.stream.seek(0)
+    job = bulk.start_zip_import(save_upload(upload), current_user, face_service())
+    return {"job": bulk.job_json(job)}, 202, {"Location": url_for("employees.import_status", job_id=job.id)}
+
+
+@bp.get("/employees/import/<job_id>")
+@roles_required(*STAFF_ROLES)
+def import_status(job_id: str):
+    job = db.session.get(ImportJob, job_id)
+    if job is None:
+        raise APIError("not_found", f"No import job {job_id!r}.", 404)
+    return {"job": bulk.show_job(job)}
+
+
+def save_upload(upload) -> Path:
+    """The archive on disk (instance/imports/), not in memory: it may be hundreds of MB."""
+    folder = Path(current_app.config["INSTANCE_DIR"]) / "imports"
+    folder.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=folder, suffix=".zip", delete=False) as handle:
+        upload.save(handle)
+    return Path(handle.name)
 
 
 @bp.get("/employees/<employee_id>")

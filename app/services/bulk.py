@@ -1,0 +1,326 @@
+"""Bulk enrolment: a whole office from a folder (CLI) or a ZIP archive (API), in one go.
+
+Layout, for both: one folder per employee, named by the employee id, holding that person's
+photos; optionally `employees.csv` at the top with columns `employee_id,name,password`
+(password empty for no login, or `generate` for a random one, shown once in the report).
+
+Photos are embedded in batches. Each employee is written in a transaction of their own:
+an employee whose photos all fail is not created at all. Re-running skips photos already
+enrolled for that employee (by SHA-256 of their bytes), so an interrupted run resumes.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import logging
+import os
+import secrets
+import threading
+import uuid
+import zipfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from flask import current_app
+from sqlalchemy import select, update
+
+from embeddings import FaceEmbedding
+from models import Employee, FaceTemplate, ImportJob, Role, User, db, utcnow
+from models.employee import EMPLOYEE_ID_PATTERN
+
+from ..errors import APIError
+from ..face import FaceService, bump_gallery_version
+from .auth import hash_password
+
+log = logging.getLogger(__name__)
+
+PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp"}
+ROSTER = "employees.csv"
+
+
+@dataclass
+class PhotoSource:
+    name: str  # as shown in the report: "<employee_id>/<file>"
+    read: Callable[[], bytes]
+
+
+@dataclass
+class EmployeeSource:
+    employee_id: str
+    name: str
+    password: str | None  # None: no login; "generate": a random one
+    photos: list[PhotoSource] = field(default_factory=list)
+
+
+@dataclass
+class ReportRow:
+    employee_id: str
+    photo: str
+    status: str  # enrolled | skipped | refused
+    reason: str = ""
+
+    def as_dict(self) -> dict:
+        return {"employee_id": self.employee_id, "photo": self.photo, "status": self.status, "reason": self.reason}
+
+
+@dataclass
+class BulkReport:
+    rows: list[ReportRow] = field(default_factory=list)
+    employees_created: int = 0
+    generated_passwords: dict[str, str] = field(default_factory=dict)
+
+    def count(self, status: str) -> int:
+        return sum(1 for row in self.rows if row.status == status)
+
+    def summary(self) -> dict:
+        return {"employees_created": self.employees_created, "photos_enrolled": self.count("enrolled"),
+                "photos_skipped": self.count("skipped"), "photos_refused": self.count("refused")}
+
+    def as_dict(self) -> dict:
+        return {**self.summary(), "generated_passwords": self.generated_passwords,
+                "rows": [row.as_dict() for row in self.rows]}
+
+    def write(self, path: Path) -> None:
+        if path.suffix.lower() == ".json":
+            path.write_text(json.dumps(self.as_dict(), indent=2))
+            return
+        with path.open("w", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=["employee_id", "photo", "status", "reason"])
+            writer.writeheader()
+            writer.writerows(row.as_dict() for row in self.rows)
+
+
+def enroll(sources: Iterable[EmployeeSource], face: FaceService, batch_size: int = 16,
+           on_photo: Callable[[int], None] = lambda n: None) -> BulkReport:
+    report = BulkReport()
+    for source in sources:
+        _enroll_one(source, face, batch_size, report)
+        on_photo(len(source.photos))
+    return report
+
+
+def _enroll_one(source: EmployeeSource, face: FaceService, batch_size: int, report: BulkReport) -> None:
+    if not EMPLOYEE_ID_PATTERN.match(source.employee_id):
+        report.rows.append(ReportRow(source.employee_id, "", "refused", "invalid_employee_id"))
+        return
+    employee = db.session.scalar(select(Employee).where(Employee.employee_id == source.employee_id))
+    known = {t.image_sha256 for t in employee.templates} if employee else set()
+    fresh: list[tuple[PhotoSource, bytes, str]] = []
+    for photo in source.photos:
+        try:
+            data = photo.read()
+        except APIError as error:
+            report.rows.append(ReportRow(source.employee_id, photo.name, "refused", error.code))
+            continue
+        digest = hashlib.sha256(data).hexdigest()
+        if digest in known:
+            report.rows.append(ReportRow(source.employee_id, photo.name, "skipped", "already_enrolled"))
+        else:
+            known.add(digest)
+            fresh.append((photo, data, digest))
+    accepted: list[tuple[FaceEmbedding, str, str]] = []
+    for start in range(0, len(fresh), batch_size):
+        chunk = fresh[start:start + batch_size]
+        for (photo, _, digest), result in zip(chunk, face.engine.embed_many([d for _, d, _ in chunk]), strict=True):
+            if isinstance(result, Exception):
+                report.rows.append(ReportRow(source.employee_id, photo.name, "refused", result.code))
+            else:
+                accepted.append((result, digest, photo.name))
+    if not accepted:
+        return  # nothing usable: the employee is not created (or left as they were)
+    if employee is None:
+        employee = _new_employee(source, report)
+    employee.templates.extend(
+        FaceTemplate(model=face.engine.model_name, dim=len(e.vector), vector=FaceTemplate.pack(e.vector),
+                     image_sha256=digest)
+        for e, digest, _ in accepted
+    )
+    bump_gallery_version()
+    db.session.commit()
+    report.rows.extend(ReportRow(source.employee_id, name, "enrolled") for _, _, name in accepted)
+
+
+def _new_employee(source: EmployeeSource, report: BulkReport) -> Employee:
+    employee = Employee(employee_id=source.employee_id, name=source.name or source.employee_id)
+    password = source.password
+    if password == "generate":
+        password = secrets.token_urlsafe(12)
+        report.generated_passwords[source.employee_id] = password
+    if password:
+        taken = db.session.scalar(select(User.id).where(User.username == source.employee_id))
+        if taken is None:
+            employee.user = User(username=source.employee_id, password_hash=hash_password(password), role=Role.EMPLOYEE)
+    db.session.add(employee)
+    report.employees_created += 1
+    return employee
+
+
+def read_roster(text: str) -> dict[str, tuple[str, str | None]]:
+    """employees.csv: employee_id -> (name, password or None)."""
+    roster = {}
+    for row in csv.DictReader(io.StringIO(text)):
+        employee_id = (row.get("employee_id") or row.get("id") or "").strip()
+        if employee_id:
+            roster[employee_id] = ((row.get("name") or "").strip(), (row.get("password") or "").strip() or None)
+    return roster
+
+
+def sources_from_directory(root: Path) -> list[EmployeeSource]:
+    roster_file = root / ROSTER
+    roster = read_roster(roster_file.read_text(encoding="utf-8-sig")) if roster_file.exists() else {}
+    sources = []
+    for folder in sorted(p for p in root.iterdir() if p.is_dir()):
+        name, password = roster.get(folder.name, ("", None))
+        photos = [PhotoSource(f"{folder.name}/{p.name}", _file_reader(p))
+                  for p in sorted(folder.iterdir()) if p.is_file() and p.suffix.lower() in PHOTO_SUFFIXES]
+        sources.append(EmployeeSource(folder.name, name, password, photos))
+    return sources
+
+
+def _file_reader(path: Path) -> Callable[[], bytes]:
+    def read() -> bytes:
+        limit = current_app.config["MAX_PHOTO_BYTES"]
+        with path.open("rb") as handle:
+            data = handle.read(limit + 1)
+        if len(data) > limit:
+            raise APIError("file_too_large", f"{path.name} is over {limit:,} bytes.", 413)
+        return data
+
+    return read
+
+
+@dataclass(frozen=True)
+class ZipLimits:
+    max_entries: int = 20_000
+    max_total_bytes: int = 2 * 1024 ** 3  # uncompressed
+    max_ratio: float = 100.0  # uncompressed / compressed, per entry: zip bombs go far beyond
+
+
+def sources_from_zip(archive: zipfile.ZipFile, limits: ZipLimits, max_photo_bytes: int) -> tuple[list[EmployeeSource], list[ReportRow]]:
+    """Employees of an archive. Entry names are only parsed, never used as paths on disk."""
+    entries = archive.infolist()
+    if len(entries) > limits.max_entries:
+        raise APIError("archive_too_large", f"The archive has more than {limits.max_entries:,} entries.", 413)
+    if sum(e.file_size for e in entries) > limits.max_total_bytes:
+        raise APIError("archive_too_large", "The archive expands beyond the allowed size.", 413)
+    roster: dict[str, tuple[str, str | None]] = {}
+    by_employee: dict[str, list[PhotoSource]] = {}
+    refused: list[ReportRow] = []
+    prefix = _common_prefix(entries)
+    for entry in entries:
+        if entry.is_dir():
+            continue
+        parts = PurePosixPath(entry.filename.replace("\\", "/")).parts[prefix:]
+        if not parts or any(p in ("", ".", "..") for p in parts) or entry.filename.startswith("/"):
+            refused.append(ReportRow("", entry.filename, "refused", "unsafe_name"))
+            continue
+        if parts == (ROSTER,):
+            roster = read_roster(_read_entry(archive, entry, limits, max_photo_bytes).decode("utf-8-sig"))
+            continue
+        if len(parts) != 2 or PurePosixPath(parts[1]).suffix.lower() not in PHOTO_SUFFIXES:
+            refused.append(ReportRow(parts[0] if len(parts) > 1 else "", entry.filename, "refused", "not_a_photo_entry"))
+            continue
+        by_employee.setdefault(parts[0], []).append(
+            PhotoSource("/".join(parts), lambda e=entry: _read_entry(archive, e, limits, max_photo_bytes)))
+    sources = [EmployeeSource(eid, *roster.get(eid, ("", None)), photos=photos)
+               for eid, photos in sorted(by_employee.items())]
+    return sources, refused
+
+
+def _common_prefix(entries: list[zipfile.ZipInfo]) -> int:
+    """1 when everything sits in one top folder (an archive of the folder itself), else 0."""
+    tops = {PurePosixPath(e.filename).parts[0] for e in entries if PurePosixPath(e.filename).parts}
+    nested = all(len(PurePosixPath(e.filename).parts) >= 2 or e.is_dir() for e in entries)
+    return 1 if len(tops) == 1 and nested and ROSTER not in tops else 0
+
+
+def _read_entry(archive: zipfile.ZipFile, entry: zipfile.ZipInfo, limits: ZipLimits, max_bytes: int) -> bytes:
+    if entry.file_size > max_bytes:
+        raise APIError("file_too_large", f"{entry.filename} is over {max_bytes:,} bytes.", 413)
+    if entry.compress_size and entry.file_size / entry.compress_size > limits.max_ratio:
+        raise APIError("suspicious_compression", f"{entry.filename} expands {entry.file_size // entry.compress_size}x.", 413)
+    try:
+        with archive.open(entry) as handle:
+            data = handle.read(max_bytes + 1)  # the header's size is not trusted
+    except (zipfile.BadZipFile, RuntimeError, NotImplementedError, EOFError, ValueError) as exc:
+        raise APIError("invalid_archive", f"{entry.filename} cannot be read ({exc}).", 400) from exc
+    if len(data) > max_bytes:
+        raise APIError("file_too_large", f"{entry.filename} is over {max_bytes:,} bytes.", 413)
+    return data
+
+
+def start_zip_import(archive_path: Path, created_by: User, face: FaceService) -> ImportJob:
+    """Check the archive now (a bad one is refused at once), enrol in a background thread.
+
+    The archive is a file the caller saved; the job owns it from here and deletes it when done.
+    """
+    try:
+        archive = zipfile.ZipFile(archive_path)
+        config = current_app.config
+        limits = ZipLimits(config["IMPORT_MAX_ENTRIES"], config["IMPORT_MAX_EXPANDED_BYTES"])
+        sources, refused = sources_from_zip(archive, limits, config["MAX_PHOTO_BYTES"])
+    except zipfile.BadZipFile as exc:
+        archive_path.unlink(missing_ok=True)
+        raise APIError("invalid_archive", "The file is not a readable ZIP archive.", 400) from exc
+    except APIError:
+        archive.close()
+        archive_path.unlink(missing_ok=True)
+        raise
+    job = ImportJob(id=str(uuid.uuid4()), created_by_pk=created_by.id,
+                    photos_total=sum(len(s.photos) for s in sources))
+    db.session.add(job)
+    db.session.commit()
+    app = current_app._get_current_object()
+    thread = threading.Thread(target=_run_job, args=(app, job.id, archive, sources, refused, face), daemon=True,
+                              name=f"absen-import-{job.id[:8]}")
+    thread.start()
+    app.extensions.setdefault("absen_import_threads", []).append(thread)
+    return job
+
+
+def _run_job(app, job_id: str, archive: zipfile.ZipFile, sources: list[EmployeeSource], refused: list[ReportRow],
+             face: FaceService) -> None:
+    with app.app_context(), archive:
+        job = db.session.get(ImportJob, job_id)
+        job.status = "running"
+        db.session.commit()
+
+        def progress(photos: int) -> None:
+            db.session.execute(update(ImportJob).where(ImportJob.id == job_id)
+                               .values(photos_done=ImportJob.photos_done + photos))
+            db.session.commit()
+
+        try:
+            report = enroll(sources, face, on_photo=progress)
+            report.rows[:0] = refused
+            job = db.session.get(ImportJob, job_id)
+            job.status, job.report = "done", report.as_dict()
+        except Exception as exc:  # recorded on the job: the client polls for it
+            log.exception("Import %s failed", job_id)
+            db.session.rollback()
+            job = db.session.get(ImportJob, job_id)
+            job.status, job.error = "failed", f"{type(exc).__name__}: {exc}"
+        job.finished_at = utcnow()
+        db.session.commit()
+        db.session.remove()
+    os.unlink(archive.filename)
+
+
+def job_json(job: ImportJob) -> dict:
+    return {"id": job.id, "status": job.status, "photos_total": job.photos_total, "photos_done": job.photos_done,
+            "created_at": job.created_at.isoformat(),
+            "finished_at": job.finished_at.isoformat() if job.finished_at else None,
+            "error": job.error, "report": job.report}
+
+
+def show_job(job: ImportJob) -> dict:
+    """The job as JSON. Generated passwords are in the first answer after it is done, then erased."""
+    shown = job_json(job)
+    if job.report and job.report.get("generated_passwords"):
+        job.report = {**job.report, "generated_passwords": {}, "passwords_already_shown": True}
+        db.session.commit()
+    return shown
