@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 import secrets
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError
 
 from config import Config, config_for
 from embeddings import FaceEngine
@@ -114,16 +115,23 @@ def register_commands(app: Flask) -> None:
     register_cli(app)
 
 
+@contextmanager
+def schema_lock(app: Flask):
+    """One process at a time creates the tables: gunicorn workers start together and would race."""
+    with open(Path(app.instance_path) / ".schema.lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def prepare_database(app: Flask) -> None:
     from .face import ensure_gallery_version_row
     from .services.auth import ensure_admin
 
-    with app.app_context():
-        try:
-            db.create_all()
-        except OperationalError:  # a sibling worker created the tables at the same moment
-            db.session.rollback()
-            db.create_all()
+    with app.app_context(), schema_lock(app):
+        db.create_all()
         ensure_gallery_version_row()
         if app.config["ADMIN_USERNAME"] and app.config["ADMIN_PASSWORD"]:
             ensure_admin(app.config["ADMIN_USERNAME"], app.config["ADMIN_PASSWORD"], app.config["MIN_PASSWORD_LENGTH"])
