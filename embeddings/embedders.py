@@ -55,6 +55,13 @@ def square_box(box: Sequence[float], margin: float = 0.0) -> tuple[int, int, int
     return round(cx - half), round(cy - half), round(cx + half), round(cy + half)
 
 
+def face_chip(image: Image.Image, face: DetectedFace, size: int = 160, margin: float = 0.0) -> np.ndarray:
+    """The square face crop FaceNet sees, size x size x 3 uint8 (also what fine-tuning trains on)."""
+    crop = image.crop(square_box(face.box, margin))
+    crop = crop.resize((size, size), Image.Resampling.BILINEAR, reducing_gap=2.0)
+    return np.asarray(crop, dtype=np.uint8)
+
+
 def normalise_rows(vectors: np.ndarray) -> np.ndarray:
     vectors = np.asarray(vectors, dtype=np.float32)
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
@@ -71,6 +78,11 @@ class FaceNetEmbedder:
         self.name = name
         self.margin = margin
 
+    @property
+    def network(self):
+        """The InceptionResnetV1 itself (fine-tuning starts from it)."""
+        return self._model
+
     def embed(self, image: Image.Image, faces: Sequence[DetectedFace]) -> np.ndarray:
         return self.embed_pairs([(image, face) for face in faces])
 
@@ -86,13 +98,11 @@ class FaceNetEmbedder:
         return normalise_rows(vectors)
 
     def _crop(self, image: Image.Image, face: DetectedFace) -> np.ndarray:
-        crop = image.crop(square_box(face.box, self.margin))
-        crop = crop.resize((self.input_size, self.input_size), Image.Resampling.BILINEAR, reducing_gap=2.0)
-        return np.asarray(crop, dtype=np.float32)
+        return face_chip(image, face, self.input_size, self.margin).astype(np.float32)
 
 
 def load_facenet(pretrained: str = "vggface2", weights_path: str | None = None,
-                 margin: float = 0.0, device: str = "cpu") -> FaceNetEmbedder:
+                 margin: float = 0.0, device: str = "cpu", allow_untrained_base: bool = False) -> FaceNetEmbedder:
     """Load trained FaceNet weights, or raise ModelUnavailableError: never a random network.
 
     Without `weights_path`, facenet-pytorch's own loader fetches the published weights into
@@ -116,7 +126,7 @@ def load_facenet(pretrained: str = "vggface2", weights_path: str | None = None,
 
     path = Path(weights_path)
     model = InceptionResnetV1(pretrained=None, classify=False)
-    state = _read_facenet_state(path, expected=set(model.state_dict()))
+    state = _read_facenet_state(path, expected=set(model.state_dict()), allow_untrained_base=allow_untrained_base)
     try:
         model.load_state_dict(state, strict=True)
     except RuntimeError as exc:  # tensors of the wrong shape
@@ -129,7 +139,7 @@ def load_facenet(pretrained: str = "vggface2", weights_path: str | None = None,
     return FaceNetEmbedder(model, name, margin, device)
 
 
-def _read_facenet_state(path: Path, expected: set[str]) -> dict:
+def _read_facenet_state(path: Path, expected: set[str], allow_untrained_base: bool = False) -> dict:
     import torch
 
     try:
@@ -138,6 +148,13 @@ def _read_facenet_state(path: Path, expected: set[str]) -> dict:
         raise ModelUnavailableError(f"FaceNet weights file {path} does not exist.") from exc
     except Exception as exc:
         raise ModelUnavailableError(f"FaceNet weights file {path} is not a readable checkpoint ({exc}).") from exc
+    finetuned = state.get("absen_finetune", {}) if isinstance(state, dict) else {}
+    if finetuned.get("base") == "random" and not allow_untrained_base:
+        # `flask finetune --base random` tries the mechanics; what it makes recognises nobody.
+        raise ModelUnavailableError(
+            f"FaceNet weights file {path} was fine-tuned from an untrained network (--base random): "
+            "it is for trying the tools, never for serving. Fine-tune from vggface2 or casia-webface weights."
+        )
     if isinstance(state, dict) and isinstance(state.get("state_dict"), dict):
         state = state["state_dict"]  # training checkpoints wrap the weights
     if not isinstance(state, dict):

@@ -53,6 +53,7 @@ class EngineSettings:
     facenet_pretrained: str = "vggface2"
     facenet_weights: str | None = None  # local weights file (offline sites, fine-tuned models)
     facenet_margin: float = 0.0
+    allow_untrained_base: bool = False  # only the accuracy tools, to measure a `finetune --base random` result
     device: str = "cpu"
     detection_max_side: int = 640
     decode: DecodeLimits = DecodeLimits()
@@ -160,4 +161,5 @@ def _load_embedder(settings: EngineSettings, enrolled: str | None) -> Embedder:
 
 
 def _load_facenet(settings: EngineSettings) -> Embedder:
-    return load_facenet(settings.facenet_pretrained, settings.facenet_weights, settings.facenet_margin, settings.device)
+    return load_facenet(settings.facenet_pretrained, settings.facenet_weights, settings.facenet_margin, settings.device,
+                        allow_untrained_base=settings.allow_untrained_base)
