@@ -11,10 +11,10 @@ BASE_DIR = Path(__file__).resolve().parent
 # Cosine thresholds per model (docs/thresholds.md has the figures and commands); FACE_THRESHOLD
 # overrides. Other models (fine-tuned checkpoints) have none: the service asks for FACE_THRESHOLD.
 MODEL_THRESHOLDS = {
-    # Calibrated here: false-accept rate <= 0.1% on LFW's 6,000 pairs (bench/calibrate_lfw.py).
+    # Calibrated here: false-accept rate <= 0.1% on LFW's 6,000 pairs (flask calibrate; docs/thresholds.md).
     "dlib-resnet-v1": 0.9213,
     # NOT calibrated here (the weights cannot be downloaded on our machines): the published
-    # FaceNet attendance study's 0.70. Calibrate at your site: bench/calibrate_lfw.py --model facenet.
+    # FaceNet attendance study's 0.70. Calibrate at your site: flask calibrate --model facenet.
     "facenet-vggface2": 0.70,
     "facenet-casia-webface": 0.70,
 }

@@ -10,6 +10,8 @@ from tqdm import tqdm
 
 from models import Role
 
+from .cli_accuracy import register_accuracy_cli
+from .cli_finetune import register_finetune_cli
 from .errors import APIError
 from .face import face_service
 from .services import bulk
@@ -17,6 +19,9 @@ from .services.auth import create_user
 
 
 def register_cli(app: Flask) -> None:
+    register_accuracy_cli(app)
+    register_finetune_cli(app)
+
     @app.cli.command("create-admin")
     @click.argument("username")
     @click.option("--role", type=click.Choice([Role.ADMIN.value, Role.HR.value]), default=Role.ADMIN.value,

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
+from pathlib import Path
 
 import numpy as np
 from flask import Flask, current_app
@@ -35,15 +37,29 @@ def enrolled_models() -> list[str]:
     return list(db.session.scalars(select(FaceTemplate.model).distinct()))
 
 
+def calibrated_thresholds_path(config) -> Path:
+    """Where `flask calibrate` stores thresholds measured at this site (per model name)."""
+    return Path(config["INSTANCE_DIR"]) / "thresholds.json"
+
+
+def calibrated_thresholds(config) -> dict[str, dict]:
+    path = calibrated_thresholds_path(config)
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
 def threshold_for(config, model_name: str) -> float:
+    """FACE_THRESHOLD if set, else this site's calibration, else the shipped value for the model."""
     if config["FACE_THRESHOLD"] is not None:
         return config["FACE_THRESHOLD"]
+    calibrated = calibrated_thresholds(config).get(model_name)
+    if calibrated is not None:
+        return float(calibrated["threshold"])
     try:
         return config["FACE_THRESHOLDS"][model_name]
     except KeyError:
         raise RuntimeError(
             f"No calibrated threshold is known for model {model_name!r}. Calibrate one "
-            f"(bench/calibrate_lfw.py) and set FACE_THRESHOLD."
+            f"(flask --app run calibrate) or set FACE_THRESHOLD."
         ) from None
 
 
