@@ -20,7 +20,8 @@ ENV PIP_NO_CACHE_DIR=1 \
     PYTHONDONTWRITEBYTECODE=1 \
     TORCH_HOME=/opt/torch \
     ABSEN_INSTANCE_DIR=/data \
-    ABSEN_BIND=0.0.0.0:5000
+    ABSEN_BIND=0.0.0.0:5000 \
+    MPLCONFIGDIR=/tmp/matplotlib
 
 WORKDIR /srv/absen
 COPY requirements.txt requirements-nodeps.txt ./
