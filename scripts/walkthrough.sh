@@ -17,7 +17,21 @@ cp "$PEOPLE/../groups/two_people.jpg" "$work/group.jpg"
 echo "meeting notes" > "$work/notes.jpg"
 cd "$work"
 
-show() { echo "\$ $*" | sed -E 's/Bearer [A-Za-z0-9._-]+/Bearer $TOKEN/'; "$@"; echo; }
+# Print the command as typed (tokens by their variable name), then its output.
+show() {
+  local line="" arg
+  for arg in "$@"; do
+    arg=${arg//${TOKEN:-@@}/\$TOKEN}
+    arg=${arg//${EMP:-@@}/\$EMP}
+    if [[ $arg =~ ^[A-Za-z0-9_./:=@-]+$ ]]; then line+="$arg "
+    elif [[ $arg == *'$'* ]]; then line+="\"$arg\" "
+    else line+="'$arg' "
+    fi
+  done
+  echo "\$ ${line% }"
+  "$@"
+  echo
+}
 login() { curl -s -X POST "$B/login" -H 'Content-Type: application/json' -d "{\"username\":\"$1\",\"password\":\"$2\"}"; }
 
 show curl -s "$B/health"
