@@ -27,6 +27,7 @@ from pathlib import Path, PurePosixPath
 
 from flask import current_app
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from embeddings import FaceEmbedding
 from models import Employee, FaceTemplate, ImportJob, Role, User, db, utcnow
@@ -40,6 +41,7 @@ log = logging.getLogger(__name__)
 
 PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp"}
 ROSTER = "employees.csv"
+MAX_NAME_LENGTH = 200  # as /register
 
 
 @dataclass
@@ -103,9 +105,21 @@ def enroll(sources: Iterable[EmployeeSource], face: FaceService, batch_size: int
     return report
 
 
-def _enroll_one(source: EmployeeSource, face: FaceService, batch_size: int, report: BulkReport) -> None:
+def roster_problem(source: EmployeeSource, min_password_length: int) -> str | None:
+    """Why this employee's folder or roster row cannot be used as given (the same rules as /register)."""
     if not EMPLOYEE_ID_PATTERN.match(source.employee_id):
-        report.rows.append(ReportRow(source.employee_id, "", "refused", "invalid_employee_id"))
+        return "invalid_employee_id"
+    if len(source.name) > MAX_NAME_LENGTH:
+        return "invalid_name"
+    if source.password not in (None, "generate") and len(source.password) < min_password_length:
+        return "invalid_password"
+    return None
+
+
+def _enroll_one(source: EmployeeSource, face: FaceService, batch_size: int, report: BulkReport) -> None:
+    problem = roster_problem(source, current_app.config["MIN_PASSWORD_LENGTH"])
+    if problem:
+        report.rows.append(ReportRow(source.employee_id, "", "refused", problem))
         return
     employee = db.session.scalar(select(Employee).where(Employee.employee_id == source.employee_id))
     known = {t.image_sha256 for t in employee.templates} if employee else set()
@@ -132,31 +146,41 @@ def _enroll_one(source: EmployeeSource, face: FaceService, batch_size: int, repo
                 accepted.append((result, digest, photo.name))
     if not accepted:
         return  # nothing usable: the employee is not created (or left as they were)
-    if employee is None:
-        employee = _new_employee(source, report)
-    employee.templates.extend(
-        FaceTemplate(model=face.engine.model_name, dim=len(e.vector), vector=FaceTemplate.pack(e.vector),
-                     image_sha256=digest)
-        for e, digest, _ in accepted
-    )
-    bump_gallery_version()
-    db.session.commit()
+    is_new, generated = employee is None, None
+    try:
+        if is_new:
+            employee, generated = _new_employee(source)
+        employee.templates.extend(
+            FaceTemplate(model=face.engine.model_name, dim=len(e.vector), vector=FaceTemplate.pack(e.vector),
+                         image_sha256=digest)
+            for e, digest, _ in accepted
+        )
+        bump_gallery_version()
+        db.session.commit()
+    except IntegrityError:  # the same id enrolled meanwhile by /register or another import
+        db.session.rollback()
+        report.rows.extend(ReportRow(source.employee_id, name, "refused", "conflict") for _, _, name in accepted)
+        return
+    if is_new:
+        report.employees_created += 1
+    if generated:
+        report.generated_passwords[source.employee_id] = generated
     report.rows.extend(ReportRow(source.employee_id, name, "enrolled") for _, _, name in accepted)
 
 
-def _new_employee(source: EmployeeSource, report: BulkReport) -> Employee:
+def _new_employee(source: EmployeeSource) -> tuple[Employee, str | None]:
+    """The employee (added to the session) and the password generated for them, if any."""
     employee = Employee(employee_id=source.employee_id, name=source.name or source.employee_id)
-    password = source.password
-    if password == "generate":
-        password = secrets.token_urlsafe(12)
-        report.generated_passwords[source.employee_id] = password
+    generated = secrets.token_urlsafe(12) if source.password == "generate" else None
+    password = generated or source.password
     if password:
         taken = db.session.scalar(select(User.id).where(User.username == source.employee_id))
         if taken is None:
             employee.user = User(username=source.employee_id, password_hash=hash_password(password), role=Role.EMPLOYEE)
+        else:  # an account of that name already exists (e.g. an HR login): no employee login, nothing to show
+            generated = None
     db.session.add(employee)
-    report.employees_created += 1
-    return employee
+    return employee, generated
 
 
 def read_roster(text: str) -> dict[str, tuple[str, str | None]]:

@@ -13,6 +13,8 @@ import pytest
 from PIL import Image
 
 from app import create_app
+from app.face import face_service
+from app.services import bulk
 from app.services.auth import create_user
 from config import TestingConfig
 from models import Employee, Role, db
@@ -80,6 +82,40 @@ def test_enroll_dir_on_real_people_then_identify(app, api, tmp_path):
     for person in people:
         probe = sorted((DATASETS / "people" / person).iterdir())[4]
         assert api.predict(api.hr(), (probe.read_bytes(), probe.name)).json["employee_id"] == person
+
+
+def test_enroll_dir_applies_the_register_rules_to_the_roster(app, tmp_path):
+    files = {"employees.csv": b"employee_id,name,password\nE1,Eileen,short\nE2," + b"x" * 201 + b",\n",
+             "E1/front.jpg": encode(astronaut()), "E2/carl.jpg": encode(cameraman()),
+             "bad id!/x.jpg": encode(astronaut())}
+    root = write_tree(tmp_path / "office", files)
+    result = app.test_cli_runner().invoke(args=["enroll-dir", str(root), "--report", str(tmp_path / "r.csv")])
+    assert result.exit_code == 0, result.output
+    reasons = {r["employee_id"]: r["reason"] for r in csv.DictReader((tmp_path / "r.csv").open())}
+    assert reasons == {"E1": "invalid_password", "E2": "invalid_name", "bad id!": "invalid_employee_id"}
+    with app.app_context():
+        assert db.session.query(Employee).count() == 0
+
+
+def test_an_employee_enrolled_meanwhile_is_reported_not_fatal(app, monkeypatch):
+    with app.app_context():
+        real_scalar = db.session.scalar
+
+        def racing_scalar(statement, *args, **kwargs):  # /register creates E1 between lookup and commit
+            found = real_scalar(statement, *args, **kwargs)
+            if "FROM employees" in str(statement) and not racing_scalar.done:
+                racing_scalar.done = True
+                db.session.add(Employee(employee_id="E1", name="Registered meanwhile"))
+                db.session.commit()
+            return found
+
+        racing_scalar.done = False
+        monkeypatch.setattr(db.session, "scalar", racing_scalar)
+        source = bulk.EmployeeSource("E1", "Eileen", "generate", [bulk.PhotoSource("E1/a.jpg", lambda: encode(astronaut()))])
+        report = bulk.enroll([source], face_service())
+        assert [(r.status, r.reason) for r in report.rows] == [("refused", "conflict")]
+        assert report.employees_created == 0 and report.generated_passwords == {}
+        assert db.session.query(Employee).one().name == "Registered meanwhile"
 
 
 @pytest.fixture
