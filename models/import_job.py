@@ -23,3 +23,5 @@ class ImportJob(db.Model):
     photos_done: Mapped[int] = mapped_column(default=0)
     report: Mapped[dict | None] = mapped_column(JSON)
     error: Mapped[str | None] = mapped_column(Text)
+    # "host:pid" of the process whose thread runs it: a job whose process is gone was interrupted.
+    runner: Mapped[str | None] = mapped_column(String(300))

@@ -18,6 +18,7 @@ import json
 import logging
 import os
 import secrets
+import socket
 import threading
 import uuid
 import zipfile
@@ -294,7 +295,7 @@ def start_zip_import(archive_path: Path, created_by: User, face: FaceService) ->
         archive.close()
         archive_path.unlink(missing_ok=True)
         raise
-    job = ImportJob(id=str(uuid.uuid4()), created_by_pk=created_by.id,
+    job = ImportJob(id=str(uuid.uuid4()), created_by_pk=created_by.id, runner=this_runner(),
                     photos_total=sum(len(s.photos) for s in sources))
     db.session.add(job)
     db.session.commit()
@@ -341,8 +342,34 @@ def job_json(job: ImportJob) -> dict:
             "error": job.error, "report": job.report}
 
 
+def this_runner() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _runner_is_gone(runner: str | None) -> bool:
+    """True when the job's process ran on this host and no longer exists (a restart, a crash)."""
+    host, _, pid = (runner or "").rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False  # another host's process: this one cannot tell
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
 def show_job(job: ImportJob) -> dict:
-    """The job as JSON. Generated passwords are in the first answer after it is done, then erased."""
+    """The job as JSON. Generated passwords are in the first answer after it is done, then erased.
+
+    A job left queued or running by a process that is gone is marked failed: re-uploading the
+    archive resumes it, since photos already enrolled are skipped.
+    """
+    if job.status in ("queued", "running") and _runner_is_gone(job.runner):
+        job.status, job.finished_at = "failed", utcnow()
+        job.error = "Interrupted: the server stopped during the import. Upload the archive again to resume."
+        db.session.commit()
     shown = job_json(job)
     if job.report and job.report.get("generated_passwords"):
         job.report = {**job.report, "generated_passwords": {}, "passwords_already_shown": True}

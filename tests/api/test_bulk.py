@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import socket
+import subprocess
 import time
 import zipfile
 from pathlib import Path
@@ -17,7 +19,7 @@ from app.face import face_service
 from app.services import bulk
 from app.services.auth import create_user
 from config import TestingConfig
-from models import Employee, Role, db
+from models import Employee, ImportJob, Role, db
 from tests.api.test_auth import assert_error
 from tests.conftest import Api
 from tests.photos import DATASETS, astronaut, astronaut_selfie, cameraman, dataset, encode, two_astronauts
@@ -213,3 +215,18 @@ def test_enroll_dir_on_hundreds_of_lfw_identities(app, api, tmp_path):
     # 20 may land on a look-alike; this fixed set has one.
     assert len(wrong) <= 1, wrong
     assert sum(answer == person.name for answer, person in zip(answers, probes, strict=True)) >= 16
+
+
+def test_a_job_whose_process_is_gone_is_reported_interrupted(file_app):
+    api = Api(file_app.test_client())
+    hr = api.token("hr.officer", "hr-password")
+    with file_app.app_context():
+        gone = subprocess.Popen(["true"])
+        gone.wait()
+        db.session.add(ImportJob(id="stale", status="running", runner=f"{socket.gethostname()}:{gone.pid}"))
+        db.session.add(ImportJob(id="elsewhere", status="running", runner="other-host:1"))
+        db.session.commit()
+    stale = api.client.get("/employees/import/stale", headers=hr).json["job"]
+    assert stale["status"] == "failed" and stale["error"].startswith("Interrupted")
+    assert api.client.get("/employees/import/elsewhere", headers=hr).json["job"]["status"] == "running"
+
