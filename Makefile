@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test install install-dev calibrate clean
+.PHONY: run test install install-dev calibrate bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,12 @@ test: install-dev
 DATASETS ?= ../shared/datasets
 calibrate: install
 	$(BIN)/flask --app run calibrate --pairs $(DATASETS)/lfw/pairs.txt --far 0.001 --workers 2
+
+# Speed figures on ../shared/datasets (printed; /predict over HTTP is also written to docs/benchmarks.md).
+bench: install
+	$(BIN)/python bench/stages.py
+	$(BIN)/python bench/bulk.py
+	$(BIN)/python bench/latency.py --record
 
 clean:
 	rm -rf $(VENV) .pytest_cache

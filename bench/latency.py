@@ -1,0 +1,211 @@
+"""/predict over real HTTP to the production server, started as `make run` starts it (gunicorn).
+
+    python bench/latency.py [--requests 40] [--clients 16] [--duration 60] [--record]
+
+Enrols 5 people of ../shared/datasets/people (2 photos each), then measures, against a kiosk
+(HR token, 1:N over everyone):
+- latency percentiles, one request at a time, on other photos of those people: <= 1 MP as they
+  are, and 12 MP made by upscaling (as bench/stages.py; the collection has few phone-size photos);
+- the first request after start against the steady median;
+- throughput with N concurrent clients for D seconds (small photos), p50/p99 and errors;
+- resident memory of each gunicorn worker.
+Every request's photo gets a few random bytes after the JPEG's end, so that no two uploads are
+the same bytes (as with real selfies; the replay defence would refuse exact repeats).
+With --record the Markdown it prints replaces the `http` section of docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import secrets
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+
+from stages import photo_sets  # noqa: E402
+
+PEOPLE = ["jerry_seinfeld", "mindy_kaling", "madonna", "elton_john", "ben_afflek"]
+ADMIN = ("admin", "bench-admin-password")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_server(instance: Path, port: int) -> subprocess.Popen:
+    env = {**os.environ, "ABSEN_INSTANCE_DIR": str(instance), "ABSEN_BIND": f"127.0.0.1:{port}",
+           "ABSEN_ADMIN_USERNAME": ADMIN[0], "ABSEN_ADMIN_PASSWORD": ADMIN[1], "FACE_MODEL": "dlib"}
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    log = (instance / "server.log").open("w")
+    return subprocess.Popen([str(gunicorn), "-c", "gunicorn.conf.py", "run:app"], cwd=ROOT, env=env,
+                            stdout=log, stderr=subprocess.STDOUT)
+
+
+def wait_healthy(base: str, timeout: float = 180) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(f"{base}/health", timeout=2).ok:
+                return
+        except requests.RequestException:  # not listening yet, or a worker still loading
+            pass
+        time.sleep(0.5)
+    raise SystemExit("the server did not become healthy")
+
+
+def unique(photo: bytes) -> bytes:
+    return photo + secrets.token_bytes(8)  # after the JPEG's end: ignored by decoders, new SHA-256
+
+
+def predict(base: str, token: str, photo: bytes) -> tuple[float, int]:
+    start = time.perf_counter()
+    response = requests.post(f"{base}/predict", headers={"Authorization": f"Bearer {token}"},
+                             files={"photo": ("selfie.jpg", unique(photo), "image/jpeg")}, timeout=60)
+    return (time.perf_counter() - start) * 1000, response.status_code
+
+
+def percentiles(values: list[float]) -> dict[str, float]:
+    ordered = sorted(values)
+
+    def nearest_rank(q: float) -> float:
+        return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+    return {"p50": statistics.median(ordered), "p90": nearest_rank(0.9), "p99": nearest_rank(0.99)}
+
+
+def enrol(base: str, token: str, datasets: Path) -> list[bytes]:
+    """Enrol PEOPLE with their first 2 photos; return their other photos (the probes)."""
+    probes = []
+    for person in PEOPLE:
+        photos = sorted((datasets / "people" / person).iterdir())
+        files = [("photo", (p.name, p.read_bytes())) for p in photos[:2]]
+        response = requests.post(f"{base}/register", headers={"Authorization": f"Bearer {token}"},
+                                 data={"employee_id": person, "name": person}, files=files, timeout=120)
+        response.raise_for_status()
+        probes.extend(p.read_bytes() for p in photos[2:6])
+    return probes
+
+
+def load(base: str, token: str, photos: list[bytes], clients: int, duration: float) -> dict:
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    lock = threading.Lock()
+    stop = time.monotonic() + duration
+
+    def client(offset: int) -> None:
+        index = offset
+        while time.monotonic() < stop:
+            elapsed, status = predict(base, token, photos[index % len(photos)])
+            index += 1
+            with lock:
+                latencies.append(elapsed)
+                statuses[status] = statuses.get(status, 0) + 1
+
+    started = time.monotonic()
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    wall = time.monotonic() - started
+    return {"requests": len(latencies), "per_second": len(latencies) / wall, "statuses": statuses,
+            **percentiles(latencies)}
+
+
+def worker_rss_mb(master: int) -> list[float]:
+    children = subprocess.run(["pgrep", "-P", str(master)], capture_output=True, text=True).stdout.split()
+    sizes = []
+    for pid in children:
+        status = Path(f"/proc/{pid}/status").read_text()
+        sizes.append(int(re.search(r"VmRSS:\s+(\d+) kB", status).group(1)) / 1024)
+    return sizes
+
+
+def run(args) -> str:
+    sets = photo_sets(args.datasets, limit=10)
+    with tempfile.TemporaryDirectory() as folder:
+        instance, port = Path(folder), free_port()
+        server = start_server(instance, port)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            wait_healthy(base)
+            token = requests.post(f"{base}/login", json=dict(zip(("username", "password"), ADMIN, strict=True)),
+                                  timeout=10).json()["access_token"]
+            probes = enrol(base, token, args.datasets)
+            first, _ = predict(base, token, probes[0])
+            small = [p for p in probes if len(p) < 400_000] or probes
+            rows = []
+            for name, photos in (("probes of enrolled people (as they are)", probes),
+                                 ("<= 1 MP, people/*", sets["small (<= 1 MP)"]),
+                                 ("12 MP (upscaled), people/*", sets["12 MP (upscaled)"])):
+                timings = [predict(base, token, photos[i % len(photos)])[0] for i in range(args.requests)]
+                rows.append((name, len(timings), percentiles(timings)))
+            steady = rows[1][2]["p50"]
+            memory = worker_rss_mb(server.pid)
+            loaded = load(base, token, small, args.clients, args.duration)
+        finally:
+            server.send_signal(signal.SIGTERM)
+            server.wait(timeout=60)
+    workers, threads = os.environ.get("ABSEN_WORKERS", "2"), os.environ.get("ABSEN_THREADS", "2")
+    lines = [
+        f"Command: `python bench/latency.py --requests {args.requests} --clients {args.clients} --duration "
+        f"{args.duration:g}`; gunicorn {workers} workers × {threads} threads, torch 1 thread per worker, dlib model, "
+        f"5 people enrolled, kiosk token (1:N). Latencies in ms over real HTTP on 127.0.0.1, one request at a time.",
+        "",
+        "| photos | requests | p50 | p90 | p99 |",
+        "|---|---|---|---|---|",
+        *(f"| {name} | {n} | {p['p50']:.0f} | {p['p90']:.0f} | {p['p99']:.0f} |" for name, n, p in rows),
+        "",
+        f"First request after start: {first:.0f} ms ({first / steady:.1f}× the steady p50 on ≤ 1 MP photos).",
+        "",
+        f"Load: {args.clients} concurrent clients for {args.duration:g} s on the enrolled people's photos: "
+        f"{loaded['requests']} requests, **{loaded['per_second']:.1f} verifications/s**, p50 {loaded['p50']:.0f} ms, "
+        f"p99 {loaded['p99']:.0f} ms, status codes {loaded['statuses']}.",
+        "",
+        f"Worker memory (RSS after the latency runs): {', '.join(f'{m:.0f} MB' for m in memory)}.",
+    ]
+    return "\n".join(lines)
+
+
+def record(markdown: str, path: Path = ROOT / "docs" / "benchmarks.md") -> None:
+    begin, end = "<!-- bench/latency.py: begin -->", "<!-- bench/latency.py: end -->"
+    text = path.read_text()
+    block = f"{begin}\n{markdown}\n{end}"
+    if begin in text:
+        text = re.sub(re.escape(begin) + ".*?" + re.escape(end), lambda _: block, text, flags=re.S)
+    else:
+        text = text.rstrip() + f"\n\n## /predict over HTTP (production server)\n\n{block}\n"
+    path.write_text(text)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--datasets", type=Path, default=Path(os.environ.get("ABSEN_DATASETS", ROOT.parent / "shared" / "datasets")))
+    parser.add_argument("--requests", type=int, default=40, help="sequential requests per photo set")
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--duration", type=float, default=60.0)
+    parser.add_argument("--record", action="store_true", help="write the figures into docs/benchmarks.md")
+    args = parser.parse_args()
+    markdown = run(args)
+    print(markdown)
+    if args.record:
+        record(markdown)
+
+
+if __name__ == "__main__":
+    main()
