@@ -41,6 +41,8 @@ bench: install
 	$(BIN)/python bench/stages.py
 	$(BIN)/python bench/bulk.py
 	$(BIN)/python bench/latency.py --record
+	$(BIN)/pip install --quiet --no-deps --target .bench-libs face_recognition==1.3.0 "setuptools<81"
+	PYTHONPATH=.bench-libs $(BIN)/python bench/compare.py --record
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -182,14 +182,16 @@ def run(args) -> str:
     return "\n".join(lines)
 
 
-def record(markdown: str, path: Path = ROOT / "docs" / "benchmarks.md") -> None:
-    begin, end = "<!-- bench/latency.py: begin -->", "<!-- bench/latency.py: end -->"
+def record(markdown: str, section: str = "bench/latency.py", title: str = "/predict over HTTP (production server)",
+           path: Path = ROOT / "docs" / "benchmarks.md") -> None:
+    """Replace the marked section of docs/benchmarks.md with `markdown` (appended, titled, the first time)."""
+    begin, end = f"<!-- {section}: begin -->", f"<!-- {section}: end -->"
     text = path.read_text()
     block = f"{begin}\n{markdown}\n{end}"
     if begin in text:
         text = re.sub(re.escape(begin) + ".*?" + re.escape(end), lambda _: block, text, flags=re.S)
     else:
-        text = text.rstrip() + f"\n\n## /predict over HTTP (production server)\n\n{block}\n"
+        text = text.rstrip() + f"\n\n## {title}\n\n{block}\n"
     path.write_text(text)
 
 
