@@ -1,4 +1,4 @@
-"""`flask evaluate`, `flask calibrate`, `flask finetune`: the accuracy toolkit, on the product's own engine.
+"""`flask evaluate` and `flask calibrate`: measuring accuracy on the product's own engine.
 
 Each uses the service's engine (same decode, MTCNN detection and embedder as /predict), or the
 model named by --model/--weights, so a fine-tuned checkpoint is measured before it serves.
@@ -32,7 +32,8 @@ def dataset_options(command):
         click.option("--folders", type=click.Path(exists=True, file_okay=False, path_type=Path),
                      help="Identity-folder dataset: every genuine pair and a sample of impostor pairs."),
         click.option("--exclude", multiple=True, help="Identity folder to leave out (repeatable)."),
-        click.option("--impostors-per-genuine", type=float, default=3.0, show_default=True),
+        click.option("--impostors-per-genuine", type=click.FloatRange(min=0, min_open=True), default=3.0,
+                     show_default=True),
         click.option("--face", "face_choice", type=click.Choice(list(ev.FACE_CHOICES)),
                      help="Which face: 'central' (LFW: crops centred on the person; default with --pairs) "
                           "or 'policy' (exactly /predict's rule; default with --folders)."),
@@ -41,7 +42,8 @@ def dataset_options(command):
                      help="FaceNet weights file (e.g. a fine-tuned checkpoint); implies --model facenet."),
         click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
                      help="Processes for embedding (one engine each)."),
-        click.option("--far", type=float, default=0.001, show_default=True, help="Target false-accept rate."),
+        click.option("--far", type=click.FloatRange(0, 1), default=0.001, show_default=True,
+                     help="Target false-accept rate."),
     ]
     for option in reversed(options):
         command = option(command)
