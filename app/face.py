@@ -44,7 +44,14 @@ def calibrated_thresholds_path(config) -> Path:
 
 def calibrated_thresholds(config) -> dict[str, dict]:
     path = calibrated_thresholds_path(config)
-    return json.loads(path.read_text()) if path.exists() else {}
+    if not path.exists():
+        return {}
+    try:
+        stored = json.loads(path.read_text())
+        return {model: {"threshold": float(entry["threshold"]), **entry} for model, entry in stored.items()}
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        raise RuntimeError(f"{path} is not a thresholds file written by `flask calibrate` ({exc}); "
+                           "fix or delete it, then calibrate again.") from exc
 
 
 def threshold_for(config, model_name: str) -> float:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from PIL import Image, ImageEnhance
 
 from app import create_app
@@ -64,6 +65,9 @@ def test_calibrate_stores_the_threshold_that_the_next_start_uses(app, engine, tm
     assert restarted.extensions["absen_face"].threshold == stored["threshold"]
     restarted.config["FACE_THRESHOLD"] = 0.95  # the setting still wins
     assert threshold_for(restarted.config, "dlib-resnet-v1") == 0.95
+    (tmp_path / "thresholds.json").write_text('{"dlib-resnet-v1": {"thresh": 1}}')
+    with pytest.raises(RuntimeError, match="not a thresholds file written by `flask calibrate`"):
+        create_app(TestingConfig, overrides={"INSTANCE_DIR": tmp_path}, face_engine=engine)
 
 
 def test_evaluate_on_real_people_then_rerun_from_the_cache(app, tmp_path, monkeypatch):
