@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 # The organisation's ids: also used as login names and in URLs, so a conservative alphabet.
 EMPLOYEE_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+NAME_MAX_LENGTH = 200
 
 
 class Employee(db.Model):
@@ -25,7 +26,7 @@ class Employee(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     employee_id: Mapped[str] = mapped_column(String(64), unique=True)  # the organisation's own id
-    name: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(NAME_MAX_LENGTH))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -6,6 +6,7 @@ from flask import Blueprint, current_app, request, url_for
 from flask_jwt_extended import current_user
 
 from models import ImportJob, db
+from models.employee import NAME_MAX_LENGTH
 
 from ..errors import APIError
 from ..face import face_service
@@ -22,7 +23,7 @@ bp = Blueprint("employees", __name__)
 def register():
     form = request.form
     employee_id = employee_id_field(form)
-    name = string_field(form, "name")
+    name = string_field(form, "name", max_length=NAME_MAX_LENGTH)
     password = string_field(form, "password", required=False, max_length=1024)
     photos = photos_from_request("photo")
     employee = enrolment.register_employee(
@@ -82,7 +83,7 @@ def show(employee_id: str):
 @roles_required(*STAFF_ROLES)
 def update(employee_id: str):
     body = json_body()
-    name = string_field(body, "name", required=False)
+    name = string_field(body, "name", required=False, max_length=NAME_MAX_LENGTH)
     active = body.get("active")
     if active is not None and not isinstance(active, bool):
         raise APIError("invalid_field", "active must be true or false.", 400)

@@ -32,23 +32,22 @@ from sqlalchemy.exc import IntegrityError
 
 from embeddings import FaceEmbedding
 from models import Employee, FaceTemplate, ImportJob, Role, User, db, utcnow
-from models.employee import EMPLOYEE_ID_PATTERN
+from models.employee import EMPLOYEE_ID_PATTERN, NAME_MAX_LENGTH
 
 from ..errors import APIError
 from ..face import FaceService, bump_gallery_version
-from .auth import hash_password
+from ..uploads import check_photo, has_photo_extension
+from .auth import check_password, hash_password
 
 log = logging.getLogger(__name__)
 
-PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp"}
 ROSTER = "employees.csv"
-MAX_NAME_LENGTH = 200  # as /register
 
 
 @dataclass
 class PhotoSource:
     name: str  # as shown in the report: "<employee_id>/<file>"
-    read: Callable[[], bytes]
+    read: Callable[[], bytes]  # at most MAX_PHOTO_BYTES + 1 bytes: check_photo judges the size
 
 
 @dataclass
@@ -110,10 +109,13 @@ def roster_problem(source: EmployeeSource, min_password_length: int) -> str | No
     """Why this employee's folder or roster row cannot be used as given (the same rules as /register)."""
     if not EMPLOYEE_ID_PATTERN.match(source.employee_id):
         return "invalid_employee_id"
-    if len(source.name) > MAX_NAME_LENGTH:
+    if len(source.name) > NAME_MAX_LENGTH:
         return "invalid_name"
-    if source.password not in (None, "generate") and len(source.password) < min_password_length:
-        return "invalid_password"
+    if source.password not in (None, "generate"):
+        try:
+            check_password(source.password, min_password_length)
+        except APIError as error:
+            return error.code
     return None
 
 
@@ -127,7 +129,7 @@ def _enroll_one(source: EmployeeSource, face: FaceService, batch_size: int, repo
     fresh: list[tuple[PhotoSource, bytes, str]] = []
     for photo in source.photos:
         try:
-            data = photo.read()
+            data = check_photo(photo.name, photo.read()).data
         except APIError as error:
             report.rows.append(ReportRow(source.employee_id, photo.name, "refused", error.code))
             continue
@@ -201,19 +203,15 @@ def sources_from_directory(root: Path) -> list[EmployeeSource]:
     for folder in sorted(p for p in root.iterdir() if p.is_dir()):
         name, password = roster.get(folder.name, ("", None))
         photos = [PhotoSource(f"{folder.name}/{p.name}", _file_reader(p))
-                  for p in sorted(folder.iterdir()) if p.is_file() and p.suffix.lower() in PHOTO_SUFFIXES]
+                  for p in sorted(folder.iterdir()) if p.is_file() and has_photo_extension(p.name)]
         sources.append(EmployeeSource(folder.name, name, password, photos))
     return sources
 
 
 def _file_reader(path: Path) -> Callable[[], bytes]:
     def read() -> bytes:
-        limit = current_app.config["MAX_PHOTO_BYTES"]
         with path.open("rb") as handle:
-            data = handle.read(limit + 1)
-        if len(data) > limit:
-            raise APIError("file_too_large", f"{path.name} is over {limit:,} bytes.", 413)
-        return data
+            return handle.read(current_app.config["MAX_PHOTO_BYTES"] + 1)
 
     return read
 
@@ -246,7 +244,7 @@ def sources_from_zip(archive: zipfile.ZipFile, limits: ZipLimits, max_photo_byte
         if parts == (ROSTER,):
             roster = read_roster(_read_entry(archive, entry, limits, max_photo_bytes).decode("utf-8-sig"))
             continue
-        if len(parts) != 2 or PurePosixPath(parts[1]).suffix.lower() not in PHOTO_SUFFIXES:
+        if len(parts) != 2 or not has_photo_extension(parts[1]):
             refused.append(ReportRow(parts[0] if len(parts) > 1 else "", entry.filename, "refused", "not_a_photo_entry"))
             continue
         by_employee.setdefault(parts[0], []).append(
@@ -273,7 +271,7 @@ def _read_entry(archive: zipfile.ZipFile, entry: zipfile.ZipInfo, limits: ZipLim
             data = handle.read(max_bytes + 1)  # the header's size is not trusted
     except (zipfile.BadZipFile, RuntimeError, NotImplementedError, EOFError, ValueError) as exc:
         raise APIError("invalid_archive", f"{entry.filename} cannot be read ({exc}).", 400) from exc
-    if len(data) > max_bytes:
+    if len(data) > max_bytes:  # the roster too, which check_photo does not see
         raise APIError("file_too_large", f"{entry.filename} is over {max_bytes:,} bytes.", 413)
     return data
 

@@ -58,7 +58,7 @@ def test_enroll_dir_enrols_reports_and_resumes(app, api, tmp_path):
     rows = {(r["photo"], r["status"], r["reason"]) for r in csv.DictReader(report.open())}
     assert rows == {("E1/front.jpg", "enrolled", ""), ("E1/side.png", "enrolled", ""), ("E2/carl.jpg", "enrolled", ""),
                     ("E2/wall.jpg", "refused", "no_face"), ("E3/group.jpg", "refused", "multiple_faces"),
-                    ("E4/notes.jpg", "refused", "invalid_image")}
+                    ("E4/notes.jpg", "refused", "unsupported_media_type")}
     with app.app_context():
         faces = {e.employee_id: (e.name, len(e.templates)) for e in db.session.query(Employee)}
     assert faces == {"E1": ("Eileen Collins", 2), "E2": ("Carl", 1)}  # E3 and E4: nothing half-written
@@ -95,6 +95,17 @@ def test_enroll_dir_applies_the_register_rules_to_the_roster(app, tmp_path):
     assert result.exit_code == 0, result.output
     reasons = {r["employee_id"]: r["reason"] for r in csv.DictReader((tmp_path / "r.csv").open())}
     assert reasons == {"E1": "invalid_password", "E2": "invalid_name", "bad id!": "invalid_employee_id"}
+    with app.app_context():
+        assert db.session.query(Employee).count() == 0
+
+
+def test_enroll_dir_checks_content_like_register(app, tmp_path):
+    """A BMP named .jpg decodes in Pillow, but the service takes JPEG, PNG and WebP only."""
+    root = write_tree(tmp_path / "office", {"E1/face.jpg": encode(astronaut(), "BMP"), "E1/notes.txt": b"x"})
+    result = app.test_cli_runner().invoke(args=["enroll-dir", str(root), "--report", str(tmp_path / "r.csv")])
+    assert result.exit_code == 0, result.output
+    rows = [(r["photo"], r["reason"]) for r in csv.DictReader((tmp_path / "r.csv").open())]
+    assert rows == [("E1/face.jpg", "unsupported_media_type")]  # the .txt is not a photo: not even listed
     with app.app_context():
         assert db.session.query(Employee).count() == 0
 
