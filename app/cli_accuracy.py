@@ -19,6 +19,7 @@ from tqdm import tqdm
 
 from embeddings import EngineSettings, FaceEngine, load_engine
 from embeddings import evaluation as ev
+from embeddings.engine import model_setting_for
 from embeddings.errors import ModelUnavailableError
 
 from .face import calibrated_thresholds, calibrated_thresholds_path, engine_settings, face_service
@@ -175,8 +176,7 @@ def tool_engine(model: str | None, weights: Path | None) -> tuple[FaceEngine, En
     if weights is not None:
         model = "facenet"
     if model is None:
-        pinned = "dlib" if service_engine.model_name.startswith("dlib") else "facenet"
-        return service_engine, replace(settings, model=pinned)
+        return service_engine, replace(settings, model=model_setting_for(service_engine.model_name))
     settings = replace(settings, model=model, facenet_weights=str(weights) if weights else settings.facenet_weights,
                        allow_untrained_base=True)  # measuring is allowed; serving it is not
     try:

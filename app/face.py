@@ -48,7 +48,7 @@ def calibrated_thresholds(config) -> dict[str, dict]:
         return {}
     try:
         stored = json.loads(path.read_text())
-        return {model: {"threshold": float(entry["threshold"]), **entry} for model, entry in stored.items()}
+        return {model: {**entry, "threshold": float(entry["threshold"])} for model, entry in stored.items()}
     except (ValueError, TypeError, KeyError, AttributeError) as exc:
         raise RuntimeError(f"{path} is not a thresholds file written by `flask calibrate` ({exc}); "
                            "fix or delete it, then calibrate again.") from exc

@@ -145,10 +145,15 @@ def ensure_compatible(model_name: str, enrolled_models: Sequence[str]) -> None:
         )
 
 
+def model_setting_for(model_name: str) -> str:
+    """The FACE_MODEL value that loads the embedder named `model_name` (as stored with templates)."""
+    return "dlib" if model_name == DLIB_MODEL_NAME else "facenet"
+
+
 def _load_embedder(settings: EngineSettings, enrolled: str | None) -> Embedder:
     model = settings.model
     if model == "auto" and enrolled is not None:
-        model = "dlib" if enrolled == DLIB_MODEL_NAME else "facenet"
+        model = model_setting_for(enrolled)
     if model == "dlib":
         return load_dlib()
     if model == "facenet":

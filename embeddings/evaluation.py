@@ -142,8 +142,9 @@ def embed_images(engine: FaceEngine, root: Path, names: Sequence[str], cache: Em
     """
     vectors: dict[str, np.ndarray | None] = {}
     missing = []
+    keys = {name: EmbeddingCache.key(root, name) for name in names} if cache else {}
     for name in names:
-        found, vector = cache.get(EmbeddingCache.key(root, name)) if cache else (False, None)
+        found, vector = cache.get(keys[name]) if cache else (False, None)
         if found:
             vectors[name] = vector
             on_image(1)
@@ -160,7 +161,7 @@ def embed_images(engine: FaceEngine, root: Path, names: Sequence[str], cache: Em
             vectors[name] = vector
             on_image(1)
             if cache:
-                cache.put(EmbeddingCache.key(root, name), vector)
+                cache.put(keys[name], vector)
                 if done % save_every == 0:
                     cache.save()  # an interrupted run keeps what it computed
     finally:
