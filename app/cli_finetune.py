@@ -66,7 +66,7 @@ def register_finetune_cli(app: Flask) -> None:
                    f"{record.mined_loss:.4f}), "
                    f"validation ROC-AUC {record.val_auc:.4f} ({record.seconds:.0f} s)")
 
-        model, history = ft.finetune(model, train, val, settings, on_epoch=show)
+        model, history = ft.finetune(model, train, val, settings, on_epoch=show, start_auc=before["roc_auc"])
         after = ft.verification_figures(model, val)
         click.echo(f"validation after:  {figures_line(after)}")
         summary = {"base": base, "dataset": str(dataset), "train_identities": train.identities,

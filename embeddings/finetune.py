@@ -104,8 +104,11 @@ def standardise(chips):
     """uint8 NHWC array or tensor -> float NCHW, as facenet-pytorch's fixed_image_standardization."""
     import torch
 
-    batch = torch.as_tensor(chips)
-    return (batch.permute(0, 3, 1, 2).float() - 127.5) / 128.0
+    return _standardise_nchw(torch.as_tensor(chips).permute(0, 3, 1, 2))
+
+
+def _standardise_nchw(batch):
+    return (batch.float() - 127.5) / 128.0
 
 
 def embed_chips(model, chips: np.ndarray, batch_size: int = 64) -> np.ndarray:
@@ -217,8 +220,12 @@ def _batches(labels: np.ndarray, settings: FineTuneSettings, rng: random.Random)
 
 
 def finetune(model, train: FaceChips, val: FaceChips, settings: FineTuneSettings,
-             on_epoch: Callable[[EpochRecord], None] = lambda record: None) -> tuple[object, list[EpochRecord]]:
-    """Train in place; returns the model with the weights of the best validation epoch, and the history."""
+             on_epoch: Callable[[EpochRecord], None] = lambda record: None,
+             start_auc: float | None = None) -> tuple[object, list[EpochRecord]]:
+    """Train in place; returns the model with the weights of the best validation epoch, and the history.
+
+    `start_auc`: the untrained model's validation ROC-AUC when the caller has measured it already.
+    """
     import torch
 
     torch.manual_seed(settings.seed)
@@ -227,14 +234,16 @@ def finetune(model, train: FaceChips, val: FaceChips, settings: FineTuneSettings
     parameters = _trainable(model, settings.train_layers)
     optimiser = torch.optim.Adam(parameters, lr=settings.learning_rate)
     criterion, miner = loss_function(settings)
-    best_auc, best_state, since_best = verification_figures(model, val)["roc_auc"], copy.deepcopy(model.state_dict()), 0
+    if start_auc is None:
+        start_auc = verification_figures(model, val)["roc_auc"]
+    best_auc, best_state, since_best = start_auc, copy.deepcopy(model.state_dict()), 0
     history = []
     for epoch in range(1, settings.epochs + 1):
         started, losses = time.perf_counter(), []
         _set_train_mode(model, settings.train_layers)
         for indices in _batches(train.labels, settings, rng):
             images = torch.stack([augment(torch.as_tensor(train.chips[i]).permute(2, 0, 1)) for i in indices])
-            embeddings = model((images.float() - 127.5) / 128.0)
+            embeddings = model(_standardise_nchw(images))
             labels = torch.as_tensor(train.labels[indices])
             loss = criterion(embeddings, labels, miner(embeddings, labels))
             optimiser.zero_grad()
