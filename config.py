@@ -53,6 +53,18 @@ class Config:
     JWT_REFRESH_TOKEN_EXPIRES = timedelta(days=_env_int("JWT_REFRESH_DAYS", 7))
     JWT_TOKEN_LOCATION = ["headers"]
 
+    # The OpenAPI document, generated from the routes and schemas (flask-smorest), and Swagger UI,
+    # whose files come from the swagger-ui-bundle package (no CDN: sites may be offline).
+    API_TITLE = "Absen"
+    API_VERSION = "1.0"
+    OPENAPI_VERSION = "3.0.3"
+    OPENAPI_URL_PREFIX = "/"
+    OPENAPI_JSON_PATH = "openapi.json"
+    OPENAPI_SWAGGER_UI_PATH = "docs"
+    OPENAPI_SWAGGER_UI_URL = "/docs/assets/"
+    API_SPEC_OPTIONS = {"info": {"description": "Face-recognition attendance. Errors are always "
+                                                "`{\"error\": code, \"message\": text}`; each route lists its codes."}}
+
     # Uploads: one photo at most this big; a request at most MAX_PHOTOS of them.
     MAX_PHOTO_BYTES = _env_int("MAX_PHOTO_BYTES", 20 * 1024 * 1024)
     MAX_PHOTOS = _env_int("MAX_PHOTOS", 10)

@@ -4,31 +4,40 @@ import csv
 import io
 from datetime import date, timedelta
 
-from flask import Blueprint, Response, current_app, request, stream_with_context
-from flask_jwt_extended import current_user, jwt_required
+from flask import Response, current_app, request, stream_with_context
+from flask_jwt_extended import current_user
 
-from models import AttendanceKind, AttendanceMethod, Role, utcnow
+from models import Role, utcnow
 
 from ..errors import APIError
 from ..face import face_service
-from ..security import STAFF_ROLES, roles_required
+from ..security import STAFF_ROLES
 from ..services import attendance, reports
 from ..services.attendance import Caller
 from ..services.schedule import current_schedule
 from ..uploads import photos_from_request
-from . import bool_arg, date_arg, employee_id_field, enum_arg, page_args
+from . import Blueprint
+from .employees import PHOTO_ERRORS
+from .schemas import AttendancePage, AttendanceQuery, PredictForm, PredictOut, RangeQuery, SummaryOut, SummaryQuery
 
-bp = Blueprint("attendance", __name__)
+bp = Blueprint("attendance", __name__, description="Check in by face; attendance records and reports.")
 
 
 @bp.post("/predict")
-@jwt_required()
-def predict():
-    """Match a selfie (field `photo`); `employee_id` optionally names who it claims to be."""
+@bp.requires()
+@bp.arguments(PredictForm, location="form_and_files")
+@bp.response(200, PredictOut)
+@bp.errors("missing_field", "invalid_field", "forbidden", "replayed_photo", "model_unavailable", *PHOTO_ERRORS)
+def predict(form: dict):
+    """Match a selfie against the enrolled templates and, on a match, record the check-in or check-out.
+
+    An employee's token checks in as that employee (1:1 against their templates). An HR/admin token
+    (a kiosk) may name `employee_id` (1:1) or leave it out to search everyone (1:N). The first
+    event of the day is a check-in, later ones check-outs. A non-match is 200 with `match: false`.
+    Every attempt that reaches the photo checks, failed or not, is written to the audit log."""
     caller = Caller(current_user, request.remote_addr)
-    claimed, photo = None, None
+    claimed, photo = form.get("employee_id"), None
     try:
-        claimed = employee_id_field(request.form, required=False)
         photo = photos_from_request("photo", max_count=1)[0]
         return attendance.check_in(caller, photo, claimed, face_service())
     except APIError as error:
@@ -37,31 +46,40 @@ def predict():
 
 
 @bp.get("/attendance")
-@jwt_required()
-def history():
+@bp.requires()
+@bp.arguments(AttendanceQuery, location="query")
+@bp.response(200, AttendancePage)
+@bp.errors("invalid_field", "forbidden")
+def history(query: dict):
     """Attendance records, newest first; an employee sees only their own."""
     filters = reports.AttendanceFilters(
-        start=date_arg("from"), end=date_arg("to"), employee_id=_visible_employee_id(),
-        kind=enum_arg("kind", AttendanceKind), method=enum_arg("method", AttendanceMethod), late=bool_arg("late"),
+        start=query.get("from_"), end=query.get("to"), employee_id=_visible_employee_id(query.get("employee_id")),
+        kind=query.get("kind"), method=query.get("method"), late=query.get("late"),
     )
-    page, per_page = page_args()
-    return reports.attendance_page(filters, page, per_page, current_schedule())
+    return reports.attendance_page(filters, query["page"], query["per_page"], current_schedule())
 
 
 @bp.get("/attendance/summary")
-@roles_required(*STAFF_ROLES)
-def summary():
-    """Per employee and day: present, late, absent, manual."""
-    start, end = date_range(default_days=0)
-    return {"from": start.isoformat(), "to": end.isoformat(),
-            "days": reports.daily_summary(start, end, request.args.get("employee_id"), current_schedule())}
+@bp.requires(*STAFF_ROLES)
+@bp.arguments(SummaryQuery, location="query")
+@bp.response(200, SummaryOut)
+@bp.errors("invalid_field")
+def summary(query: dict):
+    """Per employee and day: present, late, absent or off, with check-in/out times."""
+    start, end = date_range(query, default_days=0)
+    return {"from_": start.isoformat(), "to": end.isoformat(),
+            "days": reports.daily_summary(start, end, query.get("employee_id"), current_schedule())}
 
 
 @bp.get("/attendance/export.csv")
-@roles_required(*STAFF_ROLES)
-def export_csv():
+@bp.requires(*STAFF_ROLES)
+@bp.arguments(RangeQuery, location="query")
+@bp.doc(responses={200: {"description": "CSV, one row per record (default: the last 31 days).",
+                         "content": {"text/csv": {"schema": {"type": "string"}}}}})
+@bp.errors("invalid_field")
+def export_csv(query: dict):
     """Every record of a date range as CSV, streamed row by row (fine for large ranges)."""
-    start, end = date_range(default_days=30)
+    start, end = date_range(query, default_days=30)
     schedule = current_schedule()
 
     def lines():
@@ -78,8 +96,7 @@ def export_csv():
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
-def _visible_employee_id() -> str | None:
-    asked = employee_id_field(request.args, required=False)
+def _visible_employee_id(asked: str | None) -> str | None:
     if current_user.role != Role.EMPLOYEE:
         return asked
     own = current_user.employee.employee_id if current_user.employee else None
@@ -88,10 +105,10 @@ def _visible_employee_id() -> str | None:
     return own
 
 
-def date_range(default_days: int) -> tuple[date, date]:
+def date_range(query: dict, default_days: int) -> tuple[date, date]:
     today = current_schedule().work_date(utcnow())
-    end = date_arg("to") or today
-    start = date_arg("from") or end - timedelta(days=default_days)
+    end = query.get("to") or today
+    start = query.get("from_") or end - timedelta(days=default_days)
     if start > end:
         raise APIError("invalid_field", "from must not be after to.", 400)
     if (end - start).days + 1 > current_app.config["MAX_REPORT_DAYS"]:

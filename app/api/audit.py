@@ -1,32 +1,34 @@
 from datetime import date, datetime, time, timedelta, timezone
 
-from flask import Blueprint, request
 from sqlalchemy import select
 
 from models import VerificationAttempt, db
 
-from ..security import STAFF_ROLES, roles_required
-from . import date_arg, page_args
+from ..security import STAFF_ROLES
+from . import Blueprint
+from .schemas import AttemptPage, AuditQuery
 
-bp = Blueprint("audit", __name__)
+bp = Blueprint("audit", __name__, description="Every verification attempt, for investigations.")
 
 
 @bp.get("/audit")
-@roles_required(*STAFF_ROLES)
-def index():
-    """Verification attempts, newest first; filters: decision, reason, employee_id, from, to (UTC dates)."""
-    page, per_page = page_args()
+@bp.requires(*STAFF_ROLES)
+@bp.arguments(AuditQuery, location="query")
+@bp.response(200, AttemptPage)
+@bp.errors("invalid_field")
+def index(args: dict):
+    """Verification attempts, newest first."""
+    page, per_page = args["page"], args["per_page"]
     query = select(VerificationAttempt).order_by(VerificationAttempt.id.desc())
     for field, column in (("decision", VerificationAttempt.decision), ("reason", VerificationAttempt.reason)):
-        if request.args.get(field):
-            query = query.where(column == request.args[field])
-    if request.args.get("employee_id"):
-        wanted = request.args["employee_id"]
+        if args.get(field):
+            query = query.where(column == args[field])
+    if wanted := args.get("employee_id"):
         query = query.where((VerificationAttempt.matched_employee_id == wanted)
                             | (VerificationAttempt.claimed_employee_id == wanted))
-    if start := date_arg("from"):
+    if start := args.get("from_"):
         query = query.where(VerificationAttempt.attempted_at >= _utc_midnight(start))
-    if end := date_arg("to"):
+    if end := args.get("to"):
         query = query.where(VerificationAttempt.attempted_at < _utc_midnight(end, days=1))
     result = db.paginate(query, page=page, per_page=per_page, error_out=False)
     return {"items": [_attempt_json(a) for a in result.items], "page": page, "per_page": per_page,

@@ -1,38 +1,44 @@
-from flask import Blueprint, request
-from flask_jwt_extended import create_access_token, current_user, get_jwt, jwt_required
+from flask_jwt_extended import create_access_token, current_user, get_jwt
 
 from ..services import auth as auth_service
-from . import json_body, string_field
+from . import Blueprint
+from .schemas import AccessToken, LoginBody, LogoutBody, Me, Revoked, Tokens
 
-bp = Blueprint("auth", __name__)
+bp = Blueprint("auth", __name__, description="Log in and out; tokens for everything else.")
 
 
 @bp.post("/login")
-def login():
-    body = json_body()
-    username = string_field(body, "username", max_length=64)
-    password = string_field(body, "password", max_length=1024)
-    user = auth_service.authenticate(username, password)
+@bp.arguments(LoginBody)
+@bp.response(200, Tokens)
+@bp.errors("missing_field", "invalid_field", "invalid_json", "invalid_credentials")
+def login(body: dict):
+    """An access token (Authorization: Bearer ...) and a refresh token for a username and password."""
+    user = auth_service.authenticate(body["username"], body["password"])
     return auth_service.issue_tokens(user)
 
 
 @bp.post("/refresh")
-@jwt_required(refresh=True)
+@bp.requires(refresh=True)
+@bp.response(200, AccessToken)
 def refresh():
+    """A new access token for the refresh token."""
     return {"access_token": create_access_token(identity=current_user)}
 
 
 @bp.post("/logout")
-@jwt_required(verify_type=False)
-def logout():
+@bp.requires(any_token=True)
+@bp.arguments(LogoutBody, required=False)
+@bp.response(200, Revoked)
+@bp.errors("invalid_field", "invalid_json", "invalid_token")
+def logout(body: dict):
     """Revoke the presented token (access or refresh), and the refresh token in the body if given."""
-    body = json_body() if request.content_length else {}
-    refresh_token = string_field(body, "refresh_token", required=False, max_length=4096)
-    auth_service.logout(get_jwt(), refresh_token, current_user)
+    auth_service.logout(get_jwt(), body.get("refresh_token"), current_user)
     return {"revoked": True}
 
 
 @bp.get("/me")
-@jwt_required()
+@bp.requires()
+@bp.response(200, Me)
 def me():
+    """The logged-in user."""
     return {"user": current_user.to_dict()}

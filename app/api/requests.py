@@ -1,60 +1,70 @@
-from datetime import time
-
 import magic
-from flask import Blueprint, Response, request
-from flask_jwt_extended import current_user, jwt_required
+from flask import Response, request
+from flask_jwt_extended import current_user
 
-from models import AttendanceKind, RequestStatus, Role
+from models import Role
 
 from ..errors import APIError
-from ..security import STAFF_ROLES, roles_required
+from ..security import STAFF_ROLES
 from ..services import requests as request_service
 from ..uploads import photos_from_request
-from . import date_arg, employee_id_field, enum_arg, json_body, page_args, string_field
+from . import Blueprint
+from .schemas import DecisionBody, RequestEnvelope, RequestForm, RequestPage, RequestQuery
 
-bp = Blueprint("requests", __name__, url_prefix="/attendance/requests")
+bp = Blueprint("requests", __name__, url_prefix="/attendance/requests",
+               description="Manual check-in: when the face is not recognised, an employee asks and HR decides.")
+
+PHOTO_ERRORS = ("too_many_files", "invalid_image", "file_too_large", "unsupported_media_type")
 
 
 @bp.post("")
-@roles_required(Role.EMPLOYEE)
-def create():
-    """An employee asks for a manual check-in/out: form or JSON `date`, `kind`, `time`, `reason`, optional `photo`."""
-    source = request.form if request.form or request.files else json_body()
-    day = date_arg("date", source)
-    if day is None:
-        raise APIError("missing_field", "The field 'date' is required.", 400)
-    kind = enum_arg("kind", AttendanceKind, source)
-    if kind is None:
-        raise APIError("missing_field", "The field 'kind' is required (check_in or check_out).", 400)
-    at = _time_field(string_field(source, "time", max_length=8))
-    reason = string_field(source, "reason", max_length=1000)
+@bp.requires(Role.EMPLOYEE)
+@bp.arguments(RequestForm, location="form_and_files")
+@bp.doc(requestBody={"content": {"application/json": {"schema": RequestForm}}})
+@bp.response(201, RequestEnvelope)
+@bp.errors("missing_field", "invalid_field", "conflict", *PHOTO_ERRORS)
+def create(form: dict):
+    """An employee asks for a manual check-in or check-out: a multipart form (with an optional evidence
+    photo) or the same fields as JSON."""
     photo = photos_from_request("photo", max_count=1)[0] if request.files.get("photo") else None
-    filed = request_service.create_request(current_user.employee, day, kind, at, reason, photo)
-    return {"request": request_service.request_json(filed)}, 201
+    filed = request_service.create_request(current_user.employee, form["date"], form["kind"], form["time"],
+                                           form["reason"], photo)
+    return {"request": request_service.request_json(filed)}
 
 
 @bp.get("")
-@jwt_required()
-def index():
-    page, per_page = page_args()
-    employee_id = employee_id_field(request.args, required=False)
+@bp.requires()
+@bp.arguments(RequestQuery, location="query")
+@bp.response(200, RequestPage)
+@bp.errors("invalid_field", "forbidden")
+def index(query: dict):
+    """Requests, newest first; an employee sees only their own."""
+    employee_id = query.get("employee_id")
     if current_user.role == Role.EMPLOYEE:
         own = current_user.employee.employee_id
         if employee_id not in (None, own):
             raise APIError("forbidden", "An employee can only see their own requests.", 403)
         employee_id = own
-    return request_service.list_requests(enum_arg("status", RequestStatus), employee_id, page, per_page)
+    return request_service.list_requests(query.get("status"), employee_id, query["page"], query["per_page"])
 
 
 @bp.get("/<int:request_id>")
-@jwt_required()
+@bp.requires()
+@bp.response(200, RequestEnvelope)
+@bp.errors("not_found")
 def show(request_id: int):
+    """One request (an employee's own only)."""
     return {"request": request_service.request_json(_visible(request_id))}
 
 
 @bp.get("/<int:request_id>/photo")
-@jwt_required()
+@bp.requires()
+@bp.doc(responses={200: {"description": "The evidence photo as uploaded.",
+                         "content": {t: {"schema": {"type": "string", "format": "binary"}}
+                                     for t in ("image/jpeg", "image/png", "image/webp")}}})
+@bp.errors("not_found")
 def photo(request_id: int):
+    """The request's evidence photo."""
     filed = _visible(request_id)
     if filed.photo is None:
         raise APIError("not_found", "This request has no photo.", 404)
@@ -62,21 +72,27 @@ def photo(request_id: int):
 
 
 @bp.post("/<int:request_id>/approve")
-@roles_required(*STAFF_ROLES)
-def approve(request_id: int):
-    return _decide(request_id, approve=True)
+@bp.requires(*STAFF_ROLES)
+@bp.arguments(DecisionBody, required=False)
+@bp.response(200, RequestEnvelope)
+@bp.errors("invalid_field", "invalid_json", "not_found", "conflict")
+def approve(body: dict, request_id: int):
+    """Approve a pending request: the attendance is recorded with method `manual`."""
+    return _decide(request_id, body, approve=True)
 
 
 @bp.post("/<int:request_id>/reject")
-@roles_required(*STAFF_ROLES)
-def reject(request_id: int):
-    return _decide(request_id, approve=False)
+@bp.requires(*STAFF_ROLES)
+@bp.arguments(DecisionBody, required=False)
+@bp.response(200, RequestEnvelope)
+@bp.errors("invalid_field", "invalid_json", "not_found", "conflict")
+def reject(body: dict, request_id: int):
+    """Reject a pending request, with an optional comment."""
+    return _decide(request_id, body, approve=False)
 
 
-def _decide(request_id: int, approve: bool):
-    body = json_body() if request.content_length else {}
-    comment = string_field(body, "comment", required=False, max_length=1000)
-    filed = request_service.decide(request_id, approve, comment, current_user)
+def _decide(request_id: int, body: dict, approve: bool) -> dict:
+    filed = request_service.decide(request_id, approve, body.get("comment"), current_user)
     return {"request": request_service.request_json(filed)}
 
 
@@ -85,10 +101,3 @@ def _visible(request_id: int):
     if current_user.role == Role.EMPLOYEE and filed.employee_pk != current_user.employee_pk:
         raise APIError("not_found", f"No request {request_id}.", 404)
     return filed
-
-
-def _time_field(value: str) -> time:
-    try:
-        return time.fromisoformat(value)
-    except ValueError:
-        raise APIError("invalid_field", "time must be like 08:05.", 400) from None

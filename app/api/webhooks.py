@@ -1,47 +1,52 @@
-from flask import Blueprint
 from sqlalchemy import select
 
 from models import Webhook, WebhookDelivery, db
 
-from ..errors import APIError
-from ..security import STAFF_ROLES, roles_required
+from ..security import STAFF_ROLES
 from ..services import webhooks as webhook_service
-from . import json_body, page_args, string_field
+from . import Blueprint
+from .schemas import DeliveryPage, PageQuery, WebhookBody, WebhookEnvelope, WebhookList
 
-bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
+bp = Blueprint("webhooks", __name__, url_prefix="/webhooks",
+               description="Signed HTTP callbacks for attendance events (HR and admins).")
 
 
 @bp.post("")
-@roles_required(*STAFF_ROLES)
-def create():
-    """JSON `url`, `events` (list), optional `secret`; the secret is shown once, here."""
-    body = json_body()
-    url = string_field(body, "url", max_length=2048)
-    events = body.get("events")
-    if not isinstance(events, list) or not all(isinstance(e, str) for e in events):
-        raise APIError("invalid_field", "events must be a list of event names.", 400)
-    secret = string_field(body, "secret", required=False, max_length=128)
-    hook = webhook_service.create_webhook(url, events, secret)
-    return {"webhook": {**_hook_json(hook), "secret": hook.secret}}, 201
+@bp.requires(*STAFF_ROLES)
+@bp.arguments(WebhookBody)
+@bp.response(201, WebhookEnvelope)
+@bp.errors("missing_field", "invalid_field", "invalid_json")
+def create(body: dict):
+    """Subscribe a URL to events; the signing secret is shown once, here."""
+    hook = webhook_service.create_webhook(body["url"], body["events"], body.get("secret"))
+    return {"webhook": {**_hook_json(hook), "secret": hook.secret}}
 
 
 @bp.get("")
-@roles_required(*STAFF_ROLES)
+@bp.requires(*STAFF_ROLES)
+@bp.response(200, WebhookList)
 def index():
+    """Every webhook (without secrets)."""
     return {"items": [_hook_json(h) for h in db.session.scalars(select(Webhook).order_by(Webhook.id))]}
 
 
 @bp.delete("/<int:hook_id>")
-@roles_required(*STAFF_ROLES)
+@bp.requires(*STAFF_ROLES)
+@bp.response(204)
+@bp.errors("not_found")
 def delete(hook_id: int):
+    """Stop and remove a webhook."""
     webhook_service.delete_webhook(hook_id)
-    return "", 204
 
 
 @bp.get("/<int:hook_id>/deliveries")
-@roles_required(*STAFF_ROLES)
-def deliveries(hook_id: int):
-    page, per_page = page_args()
+@bp.requires(*STAFF_ROLES)
+@bp.arguments(PageQuery, location="query")
+@bp.response(200, DeliveryPage)
+@bp.errors("invalid_field")
+def deliveries(query: dict, hook_id: int):
+    """Deliveries of a webhook, newest first, with their retry state."""
+    page, per_page = query["page"], query["per_page"]
     query = select(WebhookDelivery).where(WebhookDelivery.webhook_pk == hook_id).order_by(WebhookDelivery.id.desc())
     result = db.paginate(query, page=page, per_page=per_page, error_out=False)
     return {"items": [{"id": d.id, "event": d.event, "status": d.status, "attempts": d.attempts,

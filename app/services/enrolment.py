@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -78,6 +80,18 @@ def update_employee(employee_id: str, name: str | None, active: bool | None) -> 
         bump_gallery_version()
     db.session.commit()
     return employee
+
+
+def check_photos(photos: list[tuple[str, Callable[[], Upload]]], face: FaceService) -> list[dict]:
+    """What /register would say of each photo, photo by photo, storing nothing (for enrolment forms)."""
+    results = []
+    for filename, read in photos:
+        try:
+            embed_upload(read(), face.engine)
+            results.append({"filename": filename, "accepted": True, "error": None, "message": "A usable face."})
+        except APIError as error:
+            results.append({"filename": filename, "accepted": False, "error": error.code, "message": error.message})
+    return results
 
 
 def add_photos(employee_id: str, photos: list[Upload], face: FaceService) -> Employee:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 
 import pytest
@@ -109,7 +110,8 @@ def test_client_address_comes_from_the_proxy_only_when_trusted(engine, tmp_path,
     with app.app_context():
         create_user("kiosk", "kiosk-password", Role.HR, 8)
     api = Api(app.test_client())
+    not_a_photo = {"photo": (io.BytesIO(b"plain text"), "selfie.jpg")}  # refused, and audited with the address
     api.client.post("/predict", headers={**api.token("kiosk", "kiosk-password"), "X-Forwarded-For": "203.0.113.9"},
-                    environ_base={"REMOTE_ADDR": "10.0.0.1"})
+                    data=not_a_photo, environ_base={"REMOTE_ADDR": "10.0.0.1"})
     with app.app_context():
         assert db.session.query(VerificationAttempt).one().client_address == expected
