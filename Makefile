@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test install install-dev calibrate bench dlib-blas clean
+.PHONY: run test install install-dev browser calibrate bench dlib-blas clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,7 +28,11 @@ run: install
 	$(BIN)/flask --app run init-db
 	$(BIN)/gunicorn -c gunicorn.conf.py run:app
 
-test: install-dev
+# Chromium + ChromeDriver for tests/browser (Debian packages; needs root or sudo).
+browser:
+	bash scripts/install-browser.sh
+
+test: install-dev browser
 	$(BIN)/python -m pytest
 
 # Calibrate this site's threshold on ../shared/datasets/lfw (about 20 minutes on 2 cores, then cached).
@@ -54,4 +58,4 @@ bench: install
 	PYTHONPATH=.bench-libs $(BIN)/python bench/compare.py --record
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache test-output
