@@ -1,7 +1,9 @@
-"""HTTP layer: one blueprint per resource. Views parse and validate, then call one service."""
+"""HTTP layer: one blueprint per resource. Each route declares its input schema (validated by webargs
+before the view runs), its answer schema, who may call it and its error codes; the view calls one service."""
 
 from __future__ import annotations
 
+import inspect
 from collections import defaultdict
 
 import flask_smorest
@@ -92,7 +94,7 @@ class Api(flask_smorest.Api):
 
 
 def _join(*parts: str | None) -> str:
-    return "\n\n".join(p.strip() for p in parts if p)
+    return "\n\n".join(inspect.cleandoc(p) for p in parts if p)  # cleandoc: docstrings' indent is not Markdown
 
 
 def register_blueprints(app: Flask) -> None:
