@@ -32,8 +32,19 @@ run: install
 browser:
 	bash scripts/install-browser.sh
 
+# The whole suite on SQLite, then the database-facing tests (API, units, crash safety, two replicas with
+# Redis) on a PostgreSQL server that scripts/postgres-for-tests.sh installs and starts on loopback (needs
+# root or sudo; under CI=true a missing PostgreSQL fails the run instead of skipping it).
+PG_TESTS = tests/api tests/unit tests/e2e/test_crash_safety.py tests/e2e/test_replicas.py
 test: install-dev browser
 	$(BIN)/python -m pytest
+	@bash scripts/redis-for-tests.sh
+	@url=$$(bash scripts/postgres-for-tests.sh); \
+	if [ -n "$$url" ]; then \
+		echo "== the same tests on PostgreSQL: $(PG_TESTS)"; \
+		ABSEN_TEST_DATABASE_URL=$$url $(BIN)/python -m pytest -m "not fuzz" $(PG_TESTS); \
+	elif [ -n "$$CI" ]; then echo "PostgreSQL is required under CI"; exit 1; \
+	else echo "PostgreSQL tests skipped (see above)"; fi
 
 # Calibrate this site's threshold on ../shared/datasets/lfw (about 20 minutes on 2 cores, then cached).
 DATASETS ?= ../shared/datasets

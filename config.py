@@ -121,6 +121,16 @@ class Config:
     ADMIN_PASSWORD = _env("ABSEN_ADMIN_PASSWORD")
     MIN_PASSWORD_LENGTH = _env_int("MIN_PASSWORD_LENGTH", 8)
 
+    # Abuse limits (Flask-Limiter). Failed logins per username lock it out for the window, whatever
+    # the password, and are answered 429 with Retry-After; per-address limits slow down guessing
+    # across usernames; /predict is limited per token (a kiosk does one person every few seconds).
+    RATELIMIT_ENABLED = _env("RATELIMIT_ENABLED", "true").lower() == "true"
+    RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_HEADERS_ENABLED = True
+    LOGIN_FAILURES_LIMIT = _env("LOGIN_FAILURES_LIMIT", "5 per 15 minutes")
+    LOGIN_ADDRESS_LIMIT = _env("LOGIN_ADDRESS_LIMIT", "30 per minute")
+    PREDICT_TOKEN_LIMIT = _env("PREDICT_TOKEN_LIMIT", "60 per minute")
+
 
 class DevelopmentConfig(Config):
     DEBUG = True
@@ -128,7 +138,8 @@ class DevelopmentConfig(Config):
 
 class TestingConfig(Config):
     TESTING = True
-    SQLALCHEMY_DATABASE_URI = "sqlite://"
+    # In-memory SQLite, or a PostgreSQL server the tests may wipe (make test runs the suite on both).
+    SQLALCHEMY_DATABASE_URI = _env("ABSEN_TEST_DATABASE_URL", "sqlite://")
     JWT_SECRET_KEY = "testing-secret-key-that-is-long-enough-for-hs256"
     FACE_MODEL = "dlib"  # real recognition that needs no download
     FACE_ENGINE_WARM_UP = False

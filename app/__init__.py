@@ -11,13 +11,14 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from flask import Flask
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 
 from config import Config, config_for
 from embeddings import FaceEngine
+from models.types import render_alembic_type
 
-from .extensions import db, jwt
+from .extensions import db, jwt, limiter, migrate
 
 
 def create_app(config: str | type[Config] | None = None, overrides: dict | None = None,
@@ -46,11 +47,13 @@ def create_app(config: str | type[Config] | None = None, overrides: dict | None 
 def configure_logging(app: Flask) -> None:
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # it narrates every start; migrate_schema logs upgrades
 
 
 def configure_secret(app: Flask) -> None:
     """Use JWT_SECRET_KEY, or a random key kept in the instance folder (shared by workers)."""
     if app.config.get("JWT_SECRET_KEY"):
+        refuse_weak_secret(app)
         return
     path = Path(app.instance_path) / "secret_key"
     if not path.exists():
@@ -68,15 +71,41 @@ def configure_secret(app: Flask) -> None:
     app.config["JWT_SECRET_KEY"] = path.read_text().strip()
 
 
+# Secrets seen in examples and tests: a server signing tokens with one of them can be impersonated.
+KNOWN_SECRETS = {"secret", "change-me", "changeme", "jwt-secret", "your-secret-key", "super-secret",
+                 "testing-secret-key-that-is-long-enough-for-hs256"}
+
+
+def refuse_weak_secret(app: Flask) -> None:
+    if app.testing:
+        return
+    secret = app.config["JWT_SECRET_KEY"]
+    if len(secret) < 32 or secret.lower() in KNOWN_SECRETS:
+        raise RuntimeError("JWT_SECRET_KEY is too short (< 32 characters) or a published example; set a random "
+                           "one (python -c 'import secrets; print(secrets.token_urlsafe(48))') or leave it unset "
+                           "to have one generated in the instance folder.")
+
+
 def configure_request_handling(app: Flask) -> None:
     from werkzeug.middleware.proxy_fix import ProxyFix
 
     from .services.schedule import WorkSchedule
 
     app.extensions["absen_schedule"] = WorkSchedule.from_config(app.config)
+    # No CORS headers are ever sent: browsers only let the service's own pages call it.
+    app.after_request(add_security_headers)
     if app.config["TRUSTED_PROXY_COUNT"] > 0:
         # Only then is X-Forwarded-For the client's address rather than something anyone can send.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["TRUSTED_PROXY_COUNT"], x_proto=1)
+
+
+def add_security_headers(response):
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    if response.mimetype == "application/json":  # answers carry tokens and personal data: never cache them
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response
 
 
 def start_background_work(app: Flask) -> None:
@@ -96,6 +125,9 @@ def configure_torch(app: Flask) -> None:
 def register_extensions(app: Flask) -> None:
     db.init_app(app)
     jwt.init_app(app)
+    limiter.init_app(app)
+    migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True, compare_type=True,
+                     render_item=render_alembic_type)  # batch: SQLite cannot ALTER most things in place
     from .security import register_jwt_callbacks
 
     register_jwt_callbacks(app)
@@ -117,13 +149,45 @@ def register_commands(app: Flask) -> None:
 
 @contextmanager
 def schema_lock(app: Flask):
-    """One process at a time creates the tables: gunicorn workers start together and would race."""
+    """One process at a time migrates: gunicorn workers start together and would race. On PostgreSQL
+    the lock is the server's (an advisory lock), so replicas on other hosts wait for each other too."""
     with open(Path(app.instance_path) / ".schema.lock", "w") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
-            yield
+            if db.engine.dialect.name == "postgresql":
+                with db.engine.connect() as connection:
+                    connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": SCHEMA_LOCK_KEY})
+                    try:
+                        yield
+                    finally:
+                        connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": SCHEMA_LOCK_KEY})
+            else:
+                yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+SCHEMA_LOCK_KEY = 0x41B5E9  # any constant: the advisory lock every Absen server takes to migrate
+
+
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+# The first migration: the schema as create_all made it before migrations existed.
+INITIAL_REVISION = "0001"
+
+
+def migrate_schema() -> None:
+    """Bring the database to the newest migration (Alembic, via Flask-Migrate) at every start.
+
+    A database created by an earlier version with create_all has the tables but no version: it is
+    marked as being at the initial migration, and later migrations apply to it as to any other."""
+    from flask_migrate import stamp, upgrade
+    from sqlalchemy import inspect
+
+    tables = set(inspect(db.engine).get_table_names())
+    if "users" in tables and "alembic_version" not in tables:
+        logging.getLogger(__name__).info("Database made before migrations: marked as revision %s", INITIAL_REVISION)
+        stamp(directory=str(MIGRATIONS), revision=INITIAL_REVISION)
+    upgrade(directory=str(MIGRATIONS))
 
 
 def prepare_database(app: Flask) -> None:
@@ -131,7 +195,7 @@ def prepare_database(app: Flask) -> None:
     from .services.auth import ensure_admin
 
     with app.app_context(), schema_lock(app):
-        db.create_all()
+        migrate_schema()
         ensure_gallery_version_row()
         if app.config["ADMIN_USERNAME"] and app.config["ADMIN_PASSWORD"]:
             ensure_admin(app.config["ADMIN_USERNAME"], app.config["ADMIN_PASSWORD"], app.config["MIN_PASSWORD_LENGTH"])

@@ -8,7 +8,7 @@ import click
 from flask import Flask, current_app
 from tqdm import tqdm
 
-from models import Role
+from models import Role, db
 
 from .cli_accuracy import register_accuracy_cli
 from .cli_finetune import register_finetune_cli
@@ -56,5 +56,6 @@ def register_cli(app: Flask) -> None:
 
     @app.cli.command("init-db")
     def init_db() -> None:
-        """Create the database tables (the app also does this at start)."""
-        click.echo(f"Database ready: {current_app.config['SQLALCHEMY_DATABASE_URI']}")
+        """Bring the database to the newest migration (the app also does this at start) and say which it is."""
+        url = db.engine.url.render_as_string(hide_password=True)  # the log must not carry the password
+        click.echo(f"Database ready: {url}")

@@ -57,6 +57,7 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "file_too_large": (413, "A photo, or the whole request, is over its size limit."),
     "archive_too_large": (413, "The ZIP archive, an entry or its expanded size is over its limit."),
     "suspicious_compression": (413, "A ZIP entry's compression ratio is that of a zip bomb."),
+    "too_many_requests": (429, "Over a rate limit, or a username locked after failed logins; see Retry-After."),
     "unsupported_media_type": (415, "The extension or the content (libmagic) is not JPEG, PNG or WebP (ZIP for imports)."),
     "no_face": (422, "No face was found in the photo."),
     "multiple_faces": (422, "More than one face was found; the photo must show one person."),

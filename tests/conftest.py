@@ -15,6 +15,20 @@ ADMIN = ("admin", "admin-password")
 HR = ("hr.officer", "hr-password")
 
 
+@pytest.fixture(autouse=True)
+def fresh_database():
+    """On PostgreSQL every test starts from an empty schema (in-memory SQLite starts empty by itself)."""
+    url = TestingConfig.SQLALCHEMY_DATABASE_URI
+    if url.startswith("postgresql"):
+        from sqlalchemy import create_engine, text
+
+        server = create_engine(url)
+        with server.begin() as connection:
+            connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+        server.dispose()
+    yield
+
+
 @pytest.fixture(scope="session")
 def engine():
     """The real face engine (MTCNN + dlib), loaded once: loading is the slow part, not state."""
@@ -27,7 +41,7 @@ def vars_of(config_class) -> dict:
 
 @pytest.fixture
 def app(engine, tmp_path):
-    """A fresh app on a fresh in-memory database for every test."""
+    """A fresh app on a fresh database for every test (in-memory SQLite, or ABSEN_TEST_DATABASE_URL)."""
     app = create_app(TestingConfig, overrides={"INSTANCE_DIR": tmp_path}, face_engine=engine)
     with app.app_context():
         from app.services.auth import create_user

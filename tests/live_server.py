@@ -23,10 +23,8 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    instance = tmp_path_factory.mktemp("instance")
-    port = free_port()
+def start_server(instance: Path, port: int, **settings: str) -> subprocess.Popen:
+    """gunicorn as `make run` starts it, in its own process group (so a test can kill all of it at once)."""
     env = {
         **os.environ,
         "ABSEN_INSTANCE_DIR": str(instance),
@@ -35,19 +33,27 @@ def server(tmp_path_factory):
         "FACE_MODEL": "dlib",
         "ABSEN_ADMIN_USERNAME": "admin",
         "ABSEN_ADMIN_PASSWORD": ADMIN_PASSWORD,
+        **settings,
     }
-    log = (instance / "server.log").open("w")
+    log = (instance / "server.log").open("a")
     gunicorn = Path(sys.executable).with_name("gunicorn")
     process = subprocess.Popen([str(gunicorn), "-c", "gunicorn.conf.py", "run:app"], cwd=ROOT, env=env,
-                               stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
+                               stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    log.close()  # the child keeps its own descriptor
+    wait_until_healthy(f"http://127.0.0.1:{port}", process, instance / "server.log")
+    return process
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    instance = tmp_path_factory.mktemp("instance")
+    port = free_port()
+    process = start_server(instance, port)
     try:
-        wait_until_healthy(base, process, instance / "server.log")
-        yield Server(base, instance / "server.log")
+        yield Server(f"http://127.0.0.1:{port}", instance / "server.log")
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=30)
-        log.close()
 
 
 class Server(str):

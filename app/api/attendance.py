@@ -5,11 +5,13 @@ import io
 from datetime import date, timedelta
 
 from flask import Response, current_app, request, stream_with_context
-from flask_jwt_extended import current_user
+from flask_jwt_extended import current_user, get_jwt_identity, verify_jwt_in_request
+from flask_limiter.util import get_remote_address
 
 from models import Role, utcnow
 
 from ..errors import APIError
+from ..extensions import limiter
 from ..face import face_service
 from ..security import STAFF_ROLES
 from ..services import attendance, reports
@@ -23,11 +25,20 @@ from .schemas import AttendancePage, AttendanceQuery, PredictForm, PredictOut, R
 bp = Blueprint("attendance", __name__, description="Check in by face; attendance records and reports.")
 
 
+def token_subject() -> str:
+    """The limit key of /predict: the caller's account (a kiosk is one account), else the address."""
+    verify_jwt_in_request(optional=True)
+    subject = get_jwt_identity()
+    return f"user:{subject}" if subject else get_remote_address()
+
+
 @bp.post("/predict")
+@limiter.limit(lambda: current_app.config["PREDICT_TOKEN_LIMIT"], key_func=token_subject)
 @bp.requires()
 @bp.arguments(PredictForm, location="form_and_files")
 @bp.response(200, PredictOut)
-@bp.errors("missing_field", "invalid_field", "forbidden", "replayed_photo", "model_unavailable", *PHOTO_ERRORS)
+@bp.errors("missing_field", "invalid_field", "forbidden", "replayed_photo", "too_many_requests", "model_unavailable",
+           *PHOTO_ERRORS)
 def predict(form: dict):
     """Match a selfie against the enrolled templates and, on a match, record the check-in or check-out.
 

@@ -40,6 +40,11 @@ def issue_tokens(user: User) -> dict:
     }
 
 
+def rotate_refresh(presented: dict, user: User) -> dict:
+    revoke(presented)
+    return issue_tokens(user)
+
+
 def revoke(payload: dict) -> None:
     """Revoke one decoded token (idempotent)."""
     if db.session.get(RevokedToken, payload["jti"]) is not None:
@@ -85,8 +90,15 @@ def check_password(password: str, min_length: int) -> None:
         raise APIError("invalid_password", f"The password must have at least {min_length} characters.", 400)
 
 
+# Passwords that guessing tries first; refused for the administrator created from the environment.
+DEFAULT_PASSWORDS = {"admin", "password", "changeme", "change-me", "12345678", "123456789", "admin123", "admin1234",
+                     "administrator", "absen", "secret", "qwerty", "letmein", "password1"}
+
+
 def ensure_admin(username: str, password: str, min_password_length: int) -> None:
     """Create the configured first administrator unless a user of that name exists."""
+    if password.lower() in DEFAULT_PASSWORDS or password.lower() == username.lower():
+        raise RuntimeError("ABSEN_ADMIN_PASSWORD is a default or guessable password; choose another.")
     if db.session.scalar(select(User.id).where(User.username == username)) is not None:
         return
     try:

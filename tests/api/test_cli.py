@@ -25,4 +25,11 @@ def test_create_admin_refuses_short_passwords_and_duplicates(app):
 
 def test_init_db_reports_the_database(app):
     result = app.test_cli_runner().invoke(args=["init-db"])
-    assert result.exit_code == 0 and "sqlite://" in result.output
+    assert result.exit_code == 0 and result.output.startswith("Database ready: ")
+    with app.app_context():
+        from models import db
+
+        url = db.engine.url
+    assert url.render_as_string(hide_password=True) in result.output
+    if url.password:
+        assert f":{url.password}@" not in result.output and ":***@" in result.output
