@@ -13,6 +13,7 @@ from pathlib import Path
 from flask import Flask
 from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
+from werkzeug.routing import IntegerConverter
 
 from config import Config, config_for
 from embeddings import FaceEngine
@@ -52,6 +53,10 @@ def configure_logging(app: Flask) -> None:
 
 def configure_secret(app: Flask) -> None:
     """Use JWT_SECRET_KEY, or a random key kept in the instance folder (shared by workers)."""
+    if app.config["ADMIN_USERNAME"] and app.config["ADMIN_PASSWORD"]:  # checked before the database is touched
+        from .services.auth import refuse_guessable_admin_password
+
+        refuse_guessable_admin_password(app.config["ADMIN_USERNAME"], app.config["ADMIN_PASSWORD"])
     if app.config.get("JWT_SECRET_KEY"):
         refuse_weak_secret(app)
         return
@@ -86,12 +91,22 @@ def refuse_weak_secret(app: Flask) -> None:
                            "to have one generated in the instance folder.")
 
 
+class DatabaseIdConverter(IntegerConverter):
+    """<int:...> up to the largest 64-bit id: a larger number is a 404, not a database overflow
+    (found by schemathesis: SQLite raised OverflowError)."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", 2**63 - 1)
+        super().__init__(url_map, *args, **kwargs)
+
+
 def configure_request_handling(app: Flask) -> None:
     from werkzeug.middleware.proxy_fix import ProxyFix
 
     from .services.schedule import WorkSchedule
 
     app.extensions["absen_schedule"] = WorkSchedule.from_config(app.config)
+    app.url_map.converters["int"] = DatabaseIdConverter  # before any route is added
     # No CORS headers are ever sent: browsers only let the service's own pages call it.
     app.after_request(add_security_headers)
     if app.config["TRUSTED_PROXY_COUNT"] > 0:

@@ -40,6 +40,7 @@ class MtcnnDetector:
         from facenet_pytorch import MTCNN  # heavy import, kept local to the loader
 
         self.detection_max_side = detection_max_side
+        self.min_face_size = min_face_size
         self._mtcnn = MTCNN(keep_all=True, min_face_size=min_face_size, post_process=False, device=device)
 
     def detect(self, image: Image.Image) -> list[DetectedFace]:
@@ -52,7 +53,9 @@ class MtcnnDetector:
         for index, (small, _) in enumerate(copies):
             groups[small.size].append(index)
         results: list[list[DetectedFace]] = [[] for _ in images]
-        for indices in groups.values():
+        for size, indices in groups.items():
+            if min(size) < self.min_face_size:
+                continue  # no face of the minimum size fits (and MTCNN has no scale to run: it would crash)
             batch = [copies[i][0] for i in indices]
             boxes, probs, points = self._mtcnn.detect(batch if len(batch) > 1 else batch[0], landmarks=True)
             if len(batch) == 1:

@@ -95,10 +95,13 @@ DEFAULT_PASSWORDS = {"admin", "password", "changeme", "change-me", "12345678", "
                      "administrator", "absen", "secret", "qwerty", "letmein", "password1"}
 
 
-def ensure_admin(username: str, password: str, min_password_length: int) -> None:
-    """Create the configured first administrator unless a user of that name exists."""
+def refuse_guessable_admin_password(username: str, password: str) -> None:
     if password.lower() in DEFAULT_PASSWORDS or password.lower() == username.lower():
         raise RuntimeError("ABSEN_ADMIN_PASSWORD is a default or guessable password; choose another.")
+
+
+def ensure_admin(username: str, password: str, min_password_length: int) -> None:
+    """Create the configured first administrator unless a user of that name exists."""
     if db.session.scalar(select(User.id).where(User.username == username)) is not None:
         return
     try:

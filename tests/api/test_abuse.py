@@ -75,14 +75,21 @@ def test_security_headers_and_no_cors(client):
     assert "Access-Control-Allow-Origin" not in preflight.headers
 
 
+def own_database(tmp_path) -> dict:
+    """ProductionConfig's database is ./instance/absen.db: never the tests'."""
+    return {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'absen.db'}"}
+
+
 @pytest.mark.parametrize("secret", ["secret", "change-me", "x" * 31, TestingConfig.JWT_SECRET_KEY])
 def test_production_refuses_a_weak_or_known_jwt_secret(engine, tmp_path, secret):
     with pytest.raises(RuntimeError, match="JWT_SECRET_KEY"):
-        create_app(ProductionConfig, {"INSTANCE_DIR": tmp_path, "JWT_SECRET_KEY": secret}, face_engine=engine)
+        create_app(ProductionConfig, {"INSTANCE_DIR": tmp_path, "JWT_SECRET_KEY": secret, **own_database(tmp_path)},
+                   face_engine=engine)
 
 
 @pytest.mark.parametrize("password", ["admin", "password", "changeme", "12345678", "admin123"])
 def test_production_refuses_a_default_admin_password(engine, tmp_path, password):
     with pytest.raises(RuntimeError, match="ABSEN_ADMIN_PASSWORD"):
-        create_app(ProductionConfig, {"INSTANCE_DIR": tmp_path, "ADMIN_USERNAME": "admin", "ADMIN_PASSWORD": password},
-                   face_engine=engine)
+        create_app(ProductionConfig, {"INSTANCE_DIR": tmp_path, "ADMIN_USERNAME": "admin", "ADMIN_PASSWORD": password,
+                                      **own_database(tmp_path)}, face_engine=engine)
+    assert not (tmp_path / "absen.db").exists()  # refused before anything was written

@@ -87,3 +87,9 @@ def test_invalid_requests_are_400_and_duplicates_409(api, people):
     assert file_request(api, people["E1"]).status_code == 201
     assert_error(file_request(api, people["E1"]), 409, "conflict")
     assert_error(api.client.post("/attendance/requests/999/approve", headers=people["hr"]), 404, "not_found")
+
+
+def test_an_id_beyond_64_bits_is_not_found(api):
+    """Found by schemathesis: a huge id in the path overflowed SQLite's INTEGER (a 500)."""
+    response = api.client.get(f"/attendance/requests/{2**70}", headers=api.hr())
+    assert response.status_code == 404 and response.json["error"] == "not_found"

@@ -123,3 +123,9 @@ def test_webp_content_named_jpg_is_accepted_by_content(api):
 def test_a_group_photo_from_the_dataset_is_refused(api):
     photo = dataset("groups/obama_and_biden.jpg")
     assert_error(api.register(api.hr(), "E1", [(photo.read_bytes(), photo.name)]), 422, "multiple_faces")
+
+
+def test_a_blank_optional_field_counts_as_absent(api):
+    """Found by schemathesis: a whitespace-only optional field was a 500 (its length check ran on None)."""
+    response = api.client.get("/employees?q=%20%20", headers=api.hr())
+    assert response.status_code == 200 and response.json["total"] == 0

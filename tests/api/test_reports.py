@@ -102,3 +102,9 @@ def test_export_range_is_bounded(app, api, people):
                      400, "invalid_field")
         assert_error(api.client.get("/attendance/export.csv?from=2026-11-24&to=2026-11-23", headers=people["hr"]),
                      400, "invalid_field")
+
+
+def test_an_absurd_page_number_is_400_not_an_overflow(api):
+    """Found by schemathesis: page=10**20 overflowed the database's OFFSET (a 500)."""
+    response = api.client.get(f"/attendance?page={10**20}", headers=api.hr())
+    assert response.status_code == 400 and response.json["error"] == "invalid_field"

@@ -134,3 +134,10 @@ def test_batched_embedding_matches_one_by_one_and_reports_each_failure(engine):
     for photo, result in zip(photos, results, strict=True):
         if not isinstance(result, Exception):
             np.testing.assert_allclose(result.vector, engine.embed_bytes(photo).vector, atol=1e-4)
+
+
+@pytest.mark.parametrize("size", [(1, 1), (8, 300), (19, 19)])
+def test_an_image_smaller_than_the_smallest_face_is_no_face_not_a_crash(engine, size):
+    """Found by schemathesis: MTCNN has no scale to run on such an image and raised from torch.cat."""
+    with pytest.raises(NoFaceError):
+        engine.embed_bytes(encode(astronaut().resize(size), "PNG"))
