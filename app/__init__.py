@@ -92,11 +92,11 @@ def refuse_weak_secret(app: Flask) -> None:
 
 
 class DatabaseIdConverter(IntegerConverter):
-    """<int:...> up to the largest 64-bit id: a larger number is a 404, not a database overflow
-    (found by schemathesis: SQLite raised OverflowError)."""
+    """<int:...> up to the largest id an Integer column holds on every backend (PostgreSQL's int4):
+    a larger number is a 404, not a database error (found by schemathesis on SQLite and PostgreSQL)."""
 
     def __init__(self, url_map, *args, **kwargs):
-        kwargs.setdefault("max", 2**63 - 1)
+        kwargs.setdefault("max", 2**31 - 1)
         super().__init__(url_map, *args, **kwargs)
 
 

@@ -23,6 +23,8 @@ class Text(fields.String):
 
     def _deserialize(self, value, attr, data, **kwargs):
         text = super()._deserialize(value, attr, data, **kwargs).strip()
+        if "\x00" in text:  # PostgreSQL text cannot hold NUL (found by schemathesis: a 500 there)
+            raise ValidationError("must not contain NUL characters.")
         if not text:
             if self.required:
                 raise ValidationError(self.error_messages["required"])
@@ -309,9 +311,9 @@ class RequestPage(Page):
 # --- Audit ---------------------------------------------------------------------------------------
 
 class AuditQuery(PageQuery):
-    decision = fields.String(metadata={"enum": ["match", "no_match", "error"]})
-    reason = fields.String(metadata={"description": "E.g. below_threshold, no_face, replayed_photo."})
-    employee_id = fields.String(metadata={"description": "Claimed or matched employee."})
+    decision = Text(max_length=16, metadata={"enum": ["match", "no_match", "error"]})
+    reason = Text(max_length=32, metadata={"description": "E.g. below_threshold, no_face, replayed_photo."})
+    employee_id = Text(max_length=64, metadata={"description": "Claimed or matched employee."})
     from_ = fields.Date(data_key="from", metadata={"description": "UTC date."})
     to = fields.Date(metadata={"description": "UTC date."})
 
@@ -338,7 +340,7 @@ class AttemptPage(Page):
 
 class WebhookBody(Input):
     url = Text(max_length=2048, required=True)
-    events = fields.List(fields.String(), required=True, metadata={"example": ["attendance.recorded"]})
+    events = fields.List(Text(max_length=64, required=True), required=True, metadata={"example": ["attendance.recorded"]})
     secret = Text(max_length=128, metadata={
         "description": "HMAC-SHA256 key for the X-Absen-Signature header; generated if absent."})
 

@@ -129,3 +129,10 @@ def test_a_blank_optional_field_counts_as_absent(api):
     """Found by schemathesis: a whitespace-only optional field was a 500 (its length check ran on None)."""
     response = api.client.get("/employees?q=%20%20", headers=api.hr())
     assert response.status_code == 200 and response.json["total"] == 0
+
+
+@pytest.mark.parametrize("path", ["/employees?q=a%00b", "/audit?reason=x%00"])
+def test_a_nul_character_in_text_is_400_on_every_database(api, path):
+    """Found by schemathesis on PostgreSQL, whose text cannot hold NUL: it was a 500 there."""
+    response = api.client.get(path, headers=api.hr())
+    assert response.status_code == 400 and response.json["error"] == "invalid_field"
