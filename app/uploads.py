@@ -27,13 +27,18 @@ class Upload:
 
 
 def photos_from_request(field: str = "photo", max_count: int | None = None) -> list[Upload]:
+    return [read_upload(f) for f in photo_parts(field, max_count)]
+
+
+def photo_parts(field: str = "photo", max_count: int | None = None) -> list[FileStorage]:
+    """The request's file parts for `field`, present and not too many; their content is not read yet."""
     files = [f for f in request.files.getlist(field) if f.filename]  # browsers send empty parts for empty inputs
     if not files:
         raise APIError("missing_file", f"Attach a photo in the multipart field {field!r}.", 400)
     max_count = max_count or current_app.config["MAX_PHOTOS"]
     if len(files) > max_count:
         raise APIError("too_many_files", f"At most {max_count} photos per request.", 400)
-    return [read_upload(f) for f in files]
+    return files
 
 
 def read_upload(storage: FileStorage) -> Upload:

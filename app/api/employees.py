@@ -12,7 +12,7 @@ from ..errors import APIError
 from ..face import face_service
 from ..security import STAFF_ROLES
 from ..services import bulk, enrolment
-from ..uploads import photos_from_request, read_upload
+from ..uploads import photo_parts, photos_from_request, read_upload
 from . import Blueprint, schemas
 
 bp = Blueprint("employees", __name__, description="Enrol employees' faces and manage them (HR and admins).")
@@ -58,10 +58,7 @@ def register(form: dict):
 @bp.errors("missing_file", "too_many_files", "file_too_large")
 def check_photos(_files: dict):
     """Check photos as /register would (format, content, one usable face), one answer per photo; nothing is stored."""
-    uploads = request.files.getlist("photo")
-    if len(uploads) > current_app.config["MAX_PHOTOS"]:
-        raise APIError("too_many_files", f"At most {current_app.config['MAX_PHOTOS']} photos per request.", 400)
-    reads = [(u.filename or "", partial(read_upload, u)) for u in uploads]
+    reads = [(part.filename, partial(read_upload, part)) for part in photo_parts("photo")]
     return {"results": enrolment.check_photos(reads, face_service())}
 
 

@@ -47,6 +47,23 @@ const Absen = (() => {
     return body.user;
   }
 
+  // The #login form both pages share: log in with one of `allowedRoles`, then `onLoggedIn()`.
+  function bindLoginForm(allowedRoles, onLoggedIn) {
+    const error = document.getElementById("login-error");
+    document.getElementById("login").addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const form = new FormData(event.target);
+      try {
+        await login(form.get("username"), form.get("password"), allowedRoles);
+        error.textContent = "";
+        event.target.reset();
+        await onLoggedIn();
+      } catch (failure) {
+        error.textContent = failure.message;
+      }
+    });
+  }
+
   class ApiError extends Error {
     constructor(body) {
       super(body.message || "Unexpected answer from the server.");
@@ -109,5 +126,5 @@ const Absen = (() => {
     element.hidden = !visible;
   }
 
-  return {session, login, logout, call, startCamera, captureFrame, show, ApiError};
+  return {session, login, bindLoginForm, logout, call, startCamera, captureFrame, show, ApiError};
 })();

@@ -80,18 +80,7 @@
     updateSubmit();
   }
 
-  $("login").addEventListener("submit", async (event) => {
-    event.preventDefault();
-    const form = new FormData(event.target);
-    try {
-      await Absen.login(form.get("username"), form.get("password"), STAFF);
-      $("login-error").textContent = "";
-      event.target.reset();
-      showForm(true);
-    } catch (error) {
-      $("login-error").textContent = error.message;
-    }
-  });
+  Absen.bindLoginForm(STAFF, () => showForm(true));
   $("files").addEventListener("change", (event) => {
     [...event.target.files].forEach(addPhoto);
     event.target.value = "";

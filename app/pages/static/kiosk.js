@@ -71,18 +71,7 @@
     }
   }
 
-  $("login").addEventListener("submit", async (event) => {
-    event.preventDefault();
-    const form = new FormData(event.target);
-    try {
-      await Absen.login(form.get("username"), form.get("password"), STAFF);
-      $("login-error").textContent = "";
-      event.target.reset();
-      await showKiosk();
-    } catch (error) {
-      $("login-error").textContent = error.message;
-    }
-  });
+  Absen.bindLoginForm(STAFF, showKiosk);
   $("capture").addEventListener("click", capture);
   $("logout").addEventListener("click", async () => { await Absen.logout(); showLogin(); });
   window.addEventListener("absen:logged-out", showLogin);
