@@ -85,7 +85,11 @@ class Config:
     DECODE_MAX_SIDE = _env_int("DECODE_MAX_SIDE", 1600)
     DETECTION_MAX_SIDE = _env_int("DETECTION_MAX_SIDE", 640)
     TORCH_THREADS = _env_int("TORCH_THREADS", 0)  # 0: torch's default
-    FACE_ENGINE_WARM_UP = _env_bool("FACE_ENGINE_WARM_UP", True)
+    FACE_ENGINE_WARM_UP = _env_bool("FACE_ENGINE_WARM_UP", True)  # models run once and the gallery loads at start
+    # 1:N search: exact below GALLERY_IVF_MIN templates; from there an approximate FAISS IVF index scanning
+    # GALLERY_IVF_PROBES of its ~sqrt(n) lists (docs/benchmarks.md: speed, memory and recall at 1,000,000).
+    GALLERY_IVF_MIN = _env_int("GALLERY_IVF_MIN", 50_000)
+    GALLERY_IVF_PROBES = _env_int("GALLERY_IVF_PROBES", 64)
 
     # Attendance rules. Times are stored in UTC and shown in WORK_TIMEZONE.
     WORK_TIMEZONE = _env("WORK_TIMEZONE", "Asia/Jakarta")

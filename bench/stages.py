@@ -74,7 +74,7 @@ def time_match(dim: int, sizes: tuple[int, ...], repeat: int = 50) -> dict[int, 
     for size in sizes:
         vectors = rng.standard_normal((size, dim)).astype(np.float32)
         vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-        gallery = Gallery([f"e{i // 3}" for i in range(size)], vectors)
+        gallery = Gallery((i // 3 for i in range(size)), vectors)
         probe = vectors[size // 2]
         runs = []
         for _ in range(repeat):

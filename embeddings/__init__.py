@@ -7,9 +7,9 @@ and the benchmarks.
 from .engine import EngineSettings, FaceEmbedding, FaceEngine, FacePolicy, ensure_compatible, load_engine
 from .errors import FaceEngineError
 from .image import DecodeLimits
-from .matcher import Gallery, Match, verify
+from .matcher import Gallery, IndexSettings, Match, verify
 
 __all__ = [
     "DecodeLimits", "EngineSettings", "FaceEmbedding", "FaceEngine", "FaceEngineError", "FacePolicy",
-    "Gallery", "Match", "ensure_compatible", "load_engine", "verify",
+    "Gallery", "IndexSettings", "Match", "ensure_compatible", "load_engine", "verify",
 ]

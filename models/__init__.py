@@ -28,7 +28,7 @@ def utcnow() -> datetime:
 from .attendance import Attendance, AttendanceKind, AttendanceMethod, AttendanceRequest, RequestStatus  # noqa: E402
 from .audit import VerificationAttempt  # noqa: E402
 from .employee import Employee  # noqa: E402
-from .face_template import FaceTemplate, GalleryVersion  # noqa: E402
+from .face_template import FaceTemplate, GalleryChange, GalleryVersion  # noqa: E402
 from .import_job import ImportJob  # noqa: E402
 from .token import RevokedToken  # noqa: E402
 from .user import Role, User  # noqa: E402
@@ -36,6 +36,6 @@ from .webhook import Webhook, WebhookDelivery  # noqa: E402
 
 __all__ = [
     "Attendance", "AttendanceKind", "AttendanceMethod", "AttendanceRequest", "Base", "Employee", "FaceTemplate",
-    "GalleryVersion", "ImportJob", "RequestStatus", "RevokedToken", "Role", "User", "VerificationAttempt", "Webhook",
+    "GalleryChange", "GalleryVersion", "ImportJob", "RequestStatus", "RevokedToken", "Role", "User", "VerificationAttempt", "Webhook",
     "WebhookDelivery", "db", "utcnow",
 ]

@@ -48,3 +48,17 @@ class GalleryVersion(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     version: Mapped[int] = mapped_column(default=0)
+
+
+class GalleryChange(db.Model):
+    """Whose templates or status changed at a gallery version.
+
+    A server whose gallery is a few versions behind reloads just those employees, not every
+    template; one too far behind (older entries are pruned) reloads everything.
+    """
+
+    __tablename__ = "gallery_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, index=True)
+    employee_pk: Mapped[int] = mapped_column(Integer)  # no foreign key: a deletion is a change too

@@ -51,9 +51,8 @@ def check_in(caller: Caller, photo: Upload, claimed_employee_id: str | None, fac
         mode = "verify"
     else:
         result = face.gallery().identify(probe, face.threshold)
-        matched, similarity, mode = result.accepted, result.similarity, "identify"
-        if matched:
-            employee = db.session.scalar(select(Employee).where(Employee.employee_id == result.label))
+        employee = db.session.get(Employee, result.label) if result.accepted else None
+        matched, similarity, mode = employee is not None, result.similarity, "identify"  # None: deleted meanwhile
 
     attendance, duplicate = None, False
     if matched:

@@ -158,7 +158,8 @@ def _enroll_one(source: EmployeeSource, face: FaceService, batch_size: int, repo
                          image_sha256=digest)
             for e, digest, _ in accepted
         )
-        bump_gallery_version()
+        db.session.flush()  # a new employee's key, for the gallery change
+        bump_gallery_version(employee.id)
         db.session.commit()
     except IntegrityError:  # the same id enrolled meanwhile by /register or another import
         db.session.rollback()

@@ -29,8 +29,9 @@ def register_employee(employee_id: str, name: str, password: str | None, photos:
     if password is not None:
         employee.user = User(username=employee_id, password_hash=hash_password(password), role=Role.EMPLOYEE)
     db.session.add(employee)
-    bump_gallery_version()
     try:
+        db.session.flush()  # the employee's key, for the gallery change
+        bump_gallery_version(employee.id)
         db.session.commit()
     except IntegrityError:  # a concurrent request took the id (or the username) first
         db.session.rollback()
@@ -77,7 +78,7 @@ def update_employee(employee_id: str, name: str | None, active: bool | None) -> 
         employee.name = name
     if active is not None and active != employee.active:
         employee.active = active  # inactive: no login (User.can_log_in), no match (gallery)
-        bump_gallery_version()
+        bump_gallery_version(employee.id)
     db.session.commit()
     return employee
 
@@ -98,7 +99,7 @@ def add_photos(employee_id: str, photos: list[Upload], face: FaceService) -> Emp
     employee = get_employee(employee_id)
     embeddings = [embed_upload(photo, face.engine) for photo in photos]
     employee.templates.extend(_templates(photos, embeddings, face))
-    bump_gallery_version()
+    bump_gallery_version(employee.id)
     db.session.commit()
     return employee
 
@@ -111,7 +112,7 @@ def remove_photo(employee_id: str, template_id: int) -> Employee:
     if len(employee.templates) == 1:
         raise APIError("conflict", "This is the employee's last face; add another first, or deactivate them.", 409)
     employee.templates.remove(template)
-    bump_gallery_version()
+    bump_gallery_version(employee.id)
     db.session.commit()
     return employee
 
@@ -119,8 +120,8 @@ def remove_photo(employee_id: str, template_id: int) -> Employee:
 def delete_employee(employee_id: str) -> None:
     """Erase the person: templates, login and attendance history (biometric data is not kept)."""
     employee = get_employee(employee_id)
+    bump_gallery_version(employee.id)
     db.session.delete(employee)
-    bump_gallery_version()
     db.session.commit()
 
 
