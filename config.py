@@ -135,6 +135,15 @@ class Config:
     LOGIN_ADDRESS_LIMIT = _env("LOGIN_ADDRESS_LIMIT", "30 per minute")
     PREDICT_TOKEN_LIMIT = _env("PREDICT_TOKEN_LIMIT", "60 per minute")
 
+    # Presentation attacks (README, "Spoofing"). Screenshots are refused by /predict. The head-turn
+    # challenge (POST /predict/challenge, then /predict with photo_turned) is checked whenever a client
+    # sends one; "required" makes every /predict need it (kiosks that can ask people to turn).
+    REFUSE_SCREENSHOTS = _env_bool("REFUSE_SCREENSHOTS", True)
+    PREDICT_CHALLENGE = _env("PREDICT_CHALLENGE", "optional")  # optional | required
+    CHALLENGE_TTL_SECONDS = _env_int("CHALLENGE_TTL_SECONDS", 60)
+    # How far the head must turn between the frames (embeddings.liveness.head_turn units: ~0.6 is a clear turn).
+    CHALLENGE_MIN_TURN = _env_float("CHALLENGE_MIN_TURN", 0.35)
+
 
 class DevelopmentConfig(Config):
     DEBUG = True

@@ -32,6 +32,7 @@ def create_app(config: str | type[Config] | None = None, overrides: dict | None 
     configure_logging(app)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     configure_secret(app)
+    refuse_unknown_choices(app)
     configure_torch(app)
     configure_request_handling(app)
     register_extensions(app)
@@ -49,6 +50,14 @@ def configure_logging(app: Flask) -> None:
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)  # it narrates every start; migrate_schema logs upgrades
+
+
+def refuse_unknown_choices(app: Flask) -> None:
+    from .services.liveness import CHALLENGE_MODES
+
+    if app.config["PREDICT_CHALLENGE"] not in CHALLENGE_MODES:
+        raise RuntimeError(f"PREDICT_CHALLENGE must be one of {', '.join(CHALLENGE_MODES)}, "
+                           f"not {app.config['PREDICT_CHALLENGE']!r}.")
 
 
 def configure_secret(app: Flask) -> None:

@@ -62,6 +62,10 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "no_face": (422, "No face was found in the photo."),
     "multiple_faces": (422, "More than one face was found; the photo must show one person."),
     "face_too_small": (422, "The face is too small to be recognised reliably."),
+    "screenshot": (422, "The photo is a screenshot, not a camera photo (REFUSE_SCREENSHOTS)."),
+    "challenge_required": (422, "This server needs the head-turn challenge: challenge and photo_turned."),
+    "invalid_challenge": (400, "The challenge is unknown, expired, already used or another account's."),
+    "challenge_failed": (422, "The second photo is not the same person, or the head did not turn as asked."),
     "model_unavailable": (503, "The recognition model cannot be loaded."),
     "internal_error": (500, "An unexpected error, logged on the server."),
 }

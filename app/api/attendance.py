@@ -14,13 +14,13 @@ from ..errors import APIError
 from ..extensions import limiter
 from ..face import face_service
 from ..security import STAFF_ROLES
-from ..services import attendance, reports
+from ..services import attendance, liveness, reports
 from ..services.attendance import Caller
 from ..services.schedule import current_schedule
 from ..uploads import photos_from_request
 from . import Blueprint
 from .employees import PHOTO_ERRORS
-from .schemas import AttendancePage, AttendanceQuery, PredictForm, PredictOut, RangeQuery, SummaryOut, SummaryQuery
+from .schemas import AttendancePage, AttendanceQuery, ChallengeOut, PredictForm, PredictOut, RangeQuery, SummaryOut, SummaryQuery
 
 bp = Blueprint("attendance", __name__, description="Check in by face; attendance records and reports.")
 
@@ -38,22 +38,36 @@ def token_subject() -> str:
 @bp.arguments(PredictForm, location="form_and_files")
 @bp.response(200, PredictOut)
 @bp.errors("missing_field", "invalid_field", "forbidden", "replayed_photo", "too_many_requests", "model_unavailable",
-           *PHOTO_ERRORS)
+           "screenshot", "challenge_required", "invalid_challenge", "challenge_failed", *PHOTO_ERRORS)
 def predict(form: dict):
     """Match a selfie against the enrolled templates and, on a match, record the check-in or check-out.
 
     An employee's token checks in as that employee (1:1 against their templates). An HR/admin token
     (a kiosk) may name `employee_id` (1:1) or leave it out to search everyone (1:N). The first
     event of the day is a check-in, later ones check-outs. A non-match is 200 with `match: false`.
+    Screenshots are refused. With a head-turn challenge (`challenge` + `photo_turned`; required when
+    PREDICT_CHALLENGE=required), the second photo must show the same person with the head turned as asked.
     Every attempt that reaches the photo checks, failed or not, is written to the audit log."""
     caller = Caller(current_user, request.remote_addr)
     claimed, photo = form.get("employee_id"), None
     try:
         photo = photos_from_request("photo", max_count=1)[0]
-        return attendance.check_in(caller, photo, claimed, face_service())
+        turned = photos_from_request("photo_turned", max_count=1)[0] if request.files.get("photo_turned") else None
+        challenge = attendance.Challenge(token=form.get("challenge"), turned=turned)
+        return attendance.check_in(caller, photo, claimed, face_service(), challenge)
     except APIError as error:
         attendance.record_failed_attempt(caller, claimed, photo, error)
         raise
+
+
+@bp.post("/predict/challenge")
+@bp.requires()
+@bp.response(200, ChallengeOut)
+def predict_challenge():
+    """A head-turn challenge for the next /predict: which way to turn (picked at random), valid once
+    and for CHALLENGE_TTL_SECONDS. The kiosk takes the selfie, asks the person to turn their head that
+    way, takes a second photo, and sends both with the challenge."""
+    return liveness.issue_challenge(current_user)
 
 
 @bp.get("/attendance")

@@ -198,6 +198,18 @@ class PredictForm(Input):
     employee_id = employee_id(metadata={
         "description": "Who the photo claims to be (1:1). Employees' own tokens imply it; staff tokens "
                        "without it search every enrolled employee (1:N, kiosk mode)."})
+    challenge = Text(max_length=1000, metadata={
+        "description": "A head-turn challenge from POST /predict/challenge (single use), answered by photo_turned."})
+    photo_turned = Upload(metadata={
+        "description": "A second photo, with the head turned to the side the challenge asked for."})
+
+
+class ChallengeOut(Schema):
+    challenge = fields.String(metadata={"description": "Send it back with /predict, with photo_turned."})
+    turn = fields.String(metadata={"enum": ["left", "right"],
+                                   "description": "The side the person turns their head to: their own left or right."})
+    expires_in = fields.Integer(metadata={"description": "Seconds the challenge stays valid."})
+    required = fields.Boolean(metadata={"description": "Whether this server refuses /predict without a challenge."})
 
 
 class AttendanceOut(Schema):

@@ -25,7 +25,7 @@ from models import (
 from ..errors import APIError
 from ..face import FaceService
 from ..uploads import Upload, embed_upload
-from . import webhooks
+from . import liveness, webhooks
 from .schedule import WorkSchedule, current_schedule
 
 
@@ -37,15 +37,30 @@ class Caller:
     address: str | None
 
 
-def check_in(caller: Caller, photo: Upload, claimed_employee_id: str | None, face: FaceService) -> dict:
+@dataclass(frozen=True)
+class Challenge:
+    """A head-turn challenge's answer: the token /predict/challenge gave, and the head-turned photo."""
+
+    token: str | None = None
+    turned: Upload | None = None
+
+
+def check_in(caller: Caller, photo: Upload, claimed_employee_id: str | None, face: FaceService,
+             challenge: Challenge = Challenge()) -> dict:
     """Match a selfie and, when it matches, record the day's check-in or check-out.
 
     An employee is only ever compared with their own templates (1:1). Staff (a shared
     kiosk) compare with one claimed employee, or search everyone (1:N) with an explicit
-    "unknown" answer below the threshold.
+    "unknown" answer below the threshold. Screenshots are refused, and a head-turn
+    challenge, when sent (or required), must be passed before anything is matched.
     """
     employee = _claimed_employee(caller.user, claimed_employee_id)
-    probe = embed_upload(photo, face.engine).vector
+    liveness.refuse_screenshot(photo)
+    direction = liveness.challenge_direction(caller.user, challenge.token, challenge.turned)
+    selfie = embed_upload(photo, face.engine)
+    if direction is not None:
+        liveness.check_turned_photo(selfie, challenge.turned, direction, face)
+    probe = selfie.vector
     if employee is not None:
         matched, similarity = verify(probe, face.templates_of(employee), face.threshold)
         mode = "verify"

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from tests.live_server import ADMIN_PASSWORD, server  # noqa: F401  (server: the fixture)
+from tests.live_server import ADMIN_PASSWORD, free_port, server, start_server  # noqa: F401  (server: the fixture)
 from tests.photos import DATASETS, astronaut, astronaut_selfie, encode
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -187,3 +188,27 @@ def test_swagger_ui_renders_the_generated_document(browser, server):  # noqa: F8
     paths = {e.get_attribute("data-path") for e in browser.find_elements(By.CSS_SELECTOR, ".opblock-summary-path")}
     assert {"/register", "/login", "/predict"} <= paths
     screenshot(browser, "6-swagger-ui")
+
+
+def test_a_kiosk_that_requires_the_challenge_asks_for_a_head_turn(browser, tmp_path):
+    """The camera here is a still photo, so the head never turns: the kiosk asks, then says why it failed."""
+    port = free_port()
+    process = start_server(tmp_path, port, PREDICT_CHALLENGE="required")
+    try:
+        browser.get(f"http://127.0.0.1:{port}/kiosk")
+        browser.execute_script("localStorage.clear()")
+        browser.refresh()
+        log_in(browser, "admin", ADMIN_PASSWORD)
+        capture = wait_for(browser, ready.element_to_be_clickable((By.ID, "capture")))
+        wait_for(browser, lambda d: d.execute_script("return document.getElementById('video').videoWidth") > 0)
+        capture.click()
+        wait_for(browser, lambda d: text_of(d, "result-title").startswith("Now turn your head"))
+        assert text_of(browser, "result-title") in ("Now turn your head to your LEFT", "Now turn your head to your RIGHT")
+        screenshot(browser, "7-kiosk-challenge")
+        wait_for(browser, lambda d: text_of(d, "result-title") not in ("", "Checking…")
+                 and not text_of(d, "result-title").startswith("Now turn"))
+        assert text_of(browser, "result-title") == "Turn your head the way the screen says, then try again."
+        assert "no" in browser.find_element(By.ID, "result").get_attribute("class").split()
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)

@@ -8,7 +8,11 @@
     no_face: "No face found. Look straight at the camera and try again.",
     multiple_faces: "One person at a time, please.",
     face_too_small: "Come a little closer to the camera.",
+    challenge_failed: "Turn your head the way the screen says, then try again.",
+    screenshot: "Use the camera, not a screenshot.",
   };
+  const TURN_AFTER_MS = 2500;  // time to turn the head before the second frame
+  const SIDE = {left: "LEFT", right: "RIGHT"};
   const $ = (id) => document.getElementById(id);
   let resetTimer = null;
 
@@ -51,13 +55,26 @@
     return [`${answer.name}`, `${action} at ${time}${already}${late}`];
   }
 
+  const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  // When the server requires the head-turn challenge: the selfie, then a second frame after the
+  // person has turned their head to the side the server picked.
+  async function addChallenge(form) {
+    const challenge = await Absen.call("/predict/challenge", {method: "POST"});
+    if (!challenge.required) return;
+    showResult("busy", `Now turn your head to your ${SIDE[challenge.turn]}`, "Keep looking at the screen.");
+    await pause(TURN_AFTER_MS);
+    form.append("photo_turned", await Absen.captureFrame($("video")), "kiosk-turned.jpg");
+    form.append("challenge", challenge.challenge);
+  }
+
   async function capture() {
     $("capture").disabled = true;
-    const photo = await Absen.captureFrame($("video"));
     const form = new FormData();
-    form.append("photo", photo, "kiosk.jpg");
-    showResult("busy", "Checking…", "");
+    form.append("photo", await Absen.captureFrame($("video")), "kiosk.jpg");
     try {
+      await addChallenge(form);
+      showResult("busy", "Checking…", "");
       const answer = await Absen.call("/predict", {method: "POST", body: form});
       if (answer.match) {
         const [title, detail] = describeMatch(answer);
