@@ -24,7 +24,6 @@ import argparse
 import concurrent.futures
 import multiprocessing
 import os
-import resource
 import statistics
 import sys
 import tempfile
@@ -50,9 +49,13 @@ class GalleryOnlyEngine:
         pass
 
 
-def rss_mb() -> float:
+def rss_mb(field: str = "VmRSS") -> float:
     with open("/proc/self/status") as status:
-        return next(int(line.split()[1]) for line in status if line.startswith("VmRSS")) / 1024
+        return next(int(line.split()[1]) for line in status if line.startswith(field)) / 1024
+
+
+def peak_rss_mb() -> float:
+    return rss_mb("VmHWM")  # this process's high-water mark (not inherited: the parent stays small)
 
 
 def new_app(folder: Path):
@@ -89,18 +92,25 @@ def fill(folder: str, size: int) -> float:
 
 
 def probes(size: int, count: int) -> tuple[np.ndarray, np.ndarray]:
-    """Employee keys, and for each a probe at PROBE_SIMILARITY to its template (regenerated from the seed)."""
-    vectors = unit_rows(np.random.default_rng(size), size)
+    """Employee keys, and for each a probe at PROBE_SIMILARITY to its template (read from the database)."""
+    from sqlalchemy import select
+
+    from app.face import unpack_vectors
+    from models import FaceTemplate, db
+
     rng = np.random.default_rng(1)
-    rows = rng.choice(size, count, replace=False)
+    keys = np.sort(rng.choice(size, count, replace=False) + 1)
+    rows = db.session.execute(select(FaceTemplate.employee_pk, FaceTemplate.vector)
+                              .where(FaceTemplate.employee_pk.in_(keys.tolist())).order_by(FaceTemplate.employee_pk)).all()
+    templates = unpack_vectors([r.vector for r in rows], DIM)
     noise = unit_rows(rng, count)
-    noise -= np.sum(noise * vectors[rows], axis=1, keepdims=True) * vectors[rows]  # orthogonal to the template
+    noise -= np.sum(noise * templates, axis=1, keepdims=True) * templates  # orthogonal to the template
     noise /= np.linalg.norm(noise, axis=1, keepdims=True)
-    found = PROBE_SIMILARITY * vectors[rows] + np.sqrt(1 - PROBE_SIMILARITY**2) * noise
-    return rows + 1, found.astype(np.float32)
+    found = PROBE_SIMILARITY * templates + np.sqrt(1 - PROBE_SIMILARITY**2) * noise
+    return np.array([r.employee_pk for r in rows]), found.astype(np.float32)
 
 
-def measure(folder: str, size: int, kind: str, queries: int, probes_of: tuple[np.ndarray, np.ndarray]) -> dict:
+def measure(folder: str, size: int, kind: str, queries: int) -> dict:
     from sqlalchemy import delete, insert
 
     from app.face import FaceService, bump_gallery_version
@@ -117,7 +127,7 @@ def measure(folder: str, size: int, kind: str, queries: int, probes_of: tuple[np
         load_seconds = time.perf_counter() - started
         added = rss_mb() - before
         assert (gallery.kind, len(gallery)) == (kind, size), (gallery.kind, len(gallery))
-        labels, vectors = probes_of
+        labels, vectors = probes(size, queries)
         times, found = [], 0
         for label, probe in zip(labels, vectors, strict=True):
             started = time.perf_counter()
@@ -140,7 +150,7 @@ def measure(folder: str, size: int, kind: str, queries: int, probes_of: tuple[np
         assert service.full_loads == 1
         db.session.execute(delete(Employee).where(Employee.employee_id.like("NEW-%")))  # the next kind's start
         db.session.commit()
-    return {"load_s": load_seconds, "rss_added_mb": added, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    return {"load_s": load_seconds, "rss_added_mb": added, "peak_rss_mb": peak_rss_mb(),
             "search_p50_ms": statistics.median(times), "search_p95_ms": float(np.percentile(times, 95)),
             "recall": found / len(labels), "refresh_ms": statistics.median(refreshes)}
 
@@ -169,7 +179,7 @@ def main() -> None:
             print(f"{size:,} templates written in {fill_seconds:.0f} s ({db_mb:.0f} MB)", flush=True)
             for kind in args.kinds:
                 row = {"size": size, "kind": kind, "db_mb": db_mb,
-                       **in_fresh_process(measure, folder, size, kind, args.queries, probes(size, args.queries))}
+                       **in_fresh_process(measure, folder, size, kind, args.queries)}
                 print(row, flush=True)
                 rows.append(row)
     lines = [f"Machine: {os.cpu_count()} cores, no GPU; `python bench/gallery_scale.py --sizes "

@@ -55,7 +55,9 @@ def check_in(caller: Caller, photo: Upload, claimed_employee_id: str | None, fac
     challenge, when sent (or required), must be passed before anything is matched.
     """
     employee = _claimed_employee(caller.user, claimed_employee_id)
-    liveness.refuse_screenshot(photo)
+    for upload in (photo, challenge.turned):
+        if upload is not None:
+            liveness.refuse_screenshot(upload)
     direction = liveness.challenge_direction(caller.user, challenge.token, challenge.turned)
     selfie = embed_upload(photo, face.engine)
     if direction is not None:

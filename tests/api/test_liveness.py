@@ -80,6 +80,13 @@ def test_camera_photos_and_other_sizes_are_not_screenshots(api, enrolled):
         assert predict(api, api.hr(), photo, name=name).json["employee_id"] == "E1", name
 
 
+def test_a_screenshot_as_the_head_turned_photo_is_refused_too(api, enrolled):
+    challenge = challenge_for(api, api.hr())
+    first, _ = frames(challenge["turn"])
+    screenshot = encode(screen_sized(astronaut_turned(challenge["turn"])), "PNG")
+    assert_error(predict(api, api.hr(), first, screenshot, challenge["challenge"]), 422, "screenshot")
+
+
 def test_screenshots_can_be_allowed(app, api, enrolled):
     app.config["REFUSE_SCREENSHOTS"] = False
     assert predict(api, api.hr(), encode(screen_sized(astronaut()), "PNG"), name="s.png").json["match"] is True
