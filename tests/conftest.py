@@ -42,7 +42,11 @@ def vars_of(config_class) -> dict:
 @pytest.fixture
 def app(engine, tmp_path):
     """A fresh app on a fresh database for every test (in-memory SQLite, or ABSEN_TEST_DATABASE_URL)."""
-    app = create_app(TestingConfig, overrides={"INSTANCE_DIR": tmp_path}, face_engine=engine)
+    yield from app_with_users(engine, tmp_path)
+
+
+def app_with_users(engine, tmp_path, **overrides):
+    app = create_app(TestingConfig, overrides={"INSTANCE_DIR": tmp_path, **overrides}, face_engine=engine)
     with app.app_context():
         from app.services.auth import create_user
 
