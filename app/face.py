@@ -210,14 +210,13 @@ def init_face_service(app: Flask, engine: FaceEngine | None = None) -> FaceServi
             engine = load_engine(engine_settings(app.config), models_in_db)
         else:  # handed in by tests or tools: it must still agree with the database
             ensure_compatible(engine.model_name, models_in_db)
-    if app.config["FACE_ENGINE_WARM_UP"]:
-        engine.warm_up()
     index_settings = IndexSettings(ivf_min=app.config["GALLERY_IVF_MIN"], ivf_probes=app.config["GALLERY_IVF_PROBES"])
     service = FaceService(engine, threshold_for(app.config, engine.model_name), index_settings)
     log.info("Face model %s (%d-d), threshold %.4f", engine.model_name, engine.embedding_dim, service.threshold)
-    if app.config["FACE_ENGINE_WARM_UP"]:
+    if app.config["FACE_ENGINE_WARM_UP"]:  # models run once and the gallery loads before the first request
+        engine.warm_up()
         with app.app_context():
-            service.gallery()  # loaded before the first request, not during it
+            service.gallery()
     app.extensions["absen_face"] = service
     return service
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -44,16 +46,22 @@ def start_server(instance: Path, port: int, **settings: str) -> subprocess.Popen
     return process
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    instance = tmp_path_factory.mktemp("instance")
+@contextlib.contextmanager
+def running_server(instance: Path, **settings: str) -> Iterator[Server]:
+    """A server on a free port for the `with` block, stopped as gunicorn is stopped (SIGTERM) after it."""
     port = free_port()
-    process = start_server(instance, port)
+    process = start_server(instance, port, **settings)
     try:
         yield Server(f"http://127.0.0.1:{port}", instance / "server.log")
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    with running_server(tmp_path_factory.mktemp("instance")) as started:
+        yield started
 
 
 class Server(str):

@@ -49,8 +49,7 @@ def challenge_direction(user: User, challenge: str | None, turned: Upload | None
         raise APIError("missing_field", "challenge: photo_turned comes with the challenge it answers.", 400)
     if turned is None:
         raise APIError("missing_file", "Attach the head-turned photo in the multipart field 'photo_turned'.", 400)
-    payload = _redeem(challenge, user)
-    return payload["turn"]
+    return _redeem(challenge, user)["turn"]
 
 
 def check_turned_photo(first: FaceEmbedding, turned: Upload, direction: str, face: FaceService) -> None:

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from tests.live_server import ADMIN_PASSWORD, free_port, server, start_server  # noqa: F401  (server: the fixture)
+from tests.live_server import ADMIN_PASSWORD, running_server, server  # noqa: F401  (server: the fixture)
 from tests.photos import DATASETS, astronaut, astronaut_selfie, encode
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -192,10 +191,8 @@ def test_swagger_ui_renders_the_generated_document(browser, server):  # noqa: F8
 
 def test_a_kiosk_that_requires_the_challenge_asks_for_a_head_turn(browser, tmp_path):
     """The camera here is a still photo, so the head never turns: the kiosk asks, then says why it failed."""
-    port = free_port()
-    process = start_server(tmp_path, port, PREDICT_CHALLENGE="required")
-    try:
-        browser.get(f"http://127.0.0.1:{port}/kiosk")
+    with running_server(tmp_path, PREDICT_CHALLENGE="required") as required:
+        browser.get(f"{required}/kiosk")
         browser.execute_script("localStorage.clear()")
         browser.refresh()
         log_in(browser, "admin", ADMIN_PASSWORD)
@@ -209,6 +206,3 @@ def test_a_kiosk_that_requires_the_challenge_asks_for_a_head_turn(browser, tmp_p
                  and not text_of(d, "result-title").startswith("Now turn"))
         assert text_of(browser, "result-title") == "Turn your head the way the screen says, then try again."
         assert "no" in browser.find_element(By.ID, "result").get_attribute("class").split()
-    finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=30)
