@@ -83,7 +83,7 @@ class Config:
     FACE_MIN_PROBABILITY = _env_float("FACE_MIN_PROBABILITY", 0.95)
     FACE_DOMINANCE_RATIO = _env_float("FACE_DOMINANCE_RATIO", 4.0)
     DECODE_MAX_SIDE = _env_int("DECODE_MAX_SIDE", 1600)
-    DETECTION_MAX_SIDE = _env_int("DETECTION_MAX_SIDE", 640)
+    DETECTION_MAX_SIDE = _env_int("DETECTION_MAX_SIDE", 480)
     TORCH_THREADS = _env_int("TORCH_THREADS", 0)  # 0: torch's default
     FACE_ENGINE_WARM_UP = _env_bool("FACE_ENGINE_WARM_UP", True)  # models run once and the gallery loads at start
     # 1:N search: exact below GALLERY_IVF_MIN templates; from there an approximate FAISS IVF index scanning

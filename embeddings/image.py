@@ -18,14 +18,15 @@ from .errors import ImageTooLargeError, InvalidImageError
 
 @dataclass(frozen=True)
 class DecodeLimits:
-    # Largest side worth decoding: faces are cropped from this resolution.
+    # Faces are cropped from this resolution: JPEGs decode reduced in the DCT (1:2, 1:4, 1:8) to
+    # between max_side and twice it, other formats are resized to it when over twice it.
     max_side: int = 1600
     # Refuse images whose header declares more pixels than this (decompression bombs).
     max_pixels: int = 60_000_000
 
 
 def decode_image(data: bytes, limits: DecodeLimits = DecodeLimits()) -> Image.Image:
-    """Decode bytes into an upright RGB image, reduced to about `limits.max_side`.
+    """Decode bytes into an upright RGB image, reduced to between `limits.max_side` and twice it.
 
     Raises InvalidImageError for anything Pillow cannot fully decode and
     ImageTooLargeError for images over the pixel limit.
@@ -39,7 +40,7 @@ def decode_image(data: bytes, limits: DecodeLimits = DecodeLimits()) -> Image.Im
             image = Image.open(io.BytesIO(data))
             _check_pixel_count(image, limits.max_pixels)
             if image.format in ("JPEG", "MPO"):  # MPO: the multi-picture JPEG many phones write
-                image.draft("RGB", (limits.max_side, limits.max_side))
+                image.draft("RGB", _draft_size(image.size, limits.max_side))
             image.load()
             image = _upright_rgb(image)
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
@@ -48,9 +49,21 @@ def decode_image(data: bytes, limits: DecodeLimits = DecodeLimits()) -> Image.Im
             raise
         except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as exc:
             raise InvalidImageError("The file could not be decoded as an image.") from exc
-    if max(image.size) > limits.max_side:
+    if max(image.size) > 2 * limits.max_side:
+        # Not for a drafted JPEG: resampling its 2000 px to 1600 would cost more than its decode.
         image.thumbnail((limits.max_side, limits.max_side), Image.Resampling.BILINEAR, reducing_gap=2.0)
     return image
+
+
+def _draft_size(size: tuple[int, int], max_side: int) -> tuple[int, int]:
+    """The size to ask `draft` for so that the longest side stays at least `max_side`.
+
+    Pillow reduces by the smaller of the two ratios: asking a square (max_side, max_side) of a
+    landscape 4000x3000 photo gives 1:1 (a full decode), while (1600, 1200) gives 1:2.
+    """
+    scale = max_side / max(size)
+    # Rounded down: Pillow divides the true size by these, and a size a pixel too large halves the reduction.
+    return max(1, int(size[0] * scale)), max(1, int(size[1] * scale))
 
 
 def _check_pixel_count(image: Image.Image, max_pixels: int) -> None:
@@ -82,4 +95,5 @@ def downscaled(image: Image.Image, max_side: int) -> tuple[Image.Image, float]:
         return image, 1.0
     scale = max_side / longest
     size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
-    return image.resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0), longest / max_side
+    # reducing_gap=1: a box reduction by the whole factor first, then a short bilinear step.
+    return image.resize(size, Image.Resampling.BILINEAR, reducing_gap=1.0), longest / max_side

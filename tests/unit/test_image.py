@@ -26,7 +26,18 @@ def test_transparent_pixels_become_white():
 def test_large_jpeg_is_decoded_reduced():
     big = astronaut().resize((4096, 4096))
     image = decode_image(encode(big), DecodeLimits(max_side=1000))
-    assert max(image.size) == 1000
+    assert max(image.size) == 1024  # 1:4 in the DCT; no resampling after it
+
+
+def test_landscape_jpeg_is_reduced_by_its_longest_side():
+    # Pillow's draft reduces by the smaller ratio: a square request decoded this one at full size.
+    image = decode_image(encode(astronaut().resize((4000, 3000))), DecodeLimits(max_side=1600))
+    assert image.size == (2000, 1500)
+
+
+def test_a_large_png_is_resized_to_the_limit():
+    image = decode_image(encode(astronaut().resize((4000, 4000)), "PNG"), DecodeLimits(max_side=1600))
+    assert max(image.size) == 1600
 
 
 @pytest.mark.parametrize("data", [b"", b"not an image at all", encode(astronaut())[:4000], encode(astronaut(), "PNG")[:5000]],
