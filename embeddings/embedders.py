@@ -216,8 +216,8 @@ class DlibEmbedder:
         region = square_box(face.box, margin=1.0)
         crop = image.crop(region)
         scale = min(1.0, self.working_face_size / max(face.width, face.height, 1.0))
-        if scale < 1.0:
-            crop = crop.resize((max(1, round(crop.width * scale)),) * 2, Image.Resampling.BILINEAR, reducing_gap=2.0)
+        if scale < 1.0:  # reducing_gap=1: a box reduction by the whole factor, then a short bilinear step
+            crop = crop.resize((max(1, round(crop.width * scale)),) * 2, Image.Resampling.BILINEAR, reducing_gap=1.0)
         pixels = np.ascontiguousarray(np.asarray(crop, dtype=np.uint8))
         x1, y1, x2, y2 = ((v - o) * scale for v, o in zip(face.box, region[:2] * 2, strict=True))
         rect = self._dlib.rectangle(round(x1), round(y1), round(x2), round(y2))
