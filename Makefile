@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test install install-dev browser calibrate bench dlib-blas clean
+.PHONY: run test install install-dev browser calibrate bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -50,15 +50,6 @@ test: install-dev browser
 DATASETS ?= ../shared/datasets
 calibrate: install
 	$(BIN)/flask --app run calibrate --pairs $(DATASETS)/lfw/pairs.txt --far 0.001 --workers 2
-
-# Optional, for speed: dlib built from source against OpenBLAS instead of the dlib-bin wheel (which has
-# no BLAS). Same face descriptors, ~5x faster (docs/benchmarks.md). Needs a C++ compiler, cmake and
-# libopenblas-dev (Debian: apt-get install build-essential cmake libopenblas-dev); about 14 minutes
-# to compile on 2 cores. Run it again after requirements.txt changes (they reinstall dlib-bin).
-dlib-blas: install
-	$(BIN)/pip uninstall --yes dlib-bin
-	$(BIN)/pip install --no-deps --no-build-isolation --no-binary dlib dlib==20.0.0
-	$(BIN)/python -c "import dlib, sys; print('dlib', dlib.__version__, 'BLAS:', dlib.DLIB_USE_BLAS); sys.exit(not dlib.DLIB_USE_BLAS)"
 
 # Speed figures on ../shared/datasets (printed; /predict over HTTP is also written to docs/benchmarks.md).
 bench: install
