@@ -2,6 +2,9 @@
 
     python bench/stages.py [--repeat 5] [--datasets ../shared/datasets]
 
+Also times the two stages this engine does itself against the libraries it stands in for (dlib's
+face descriptor; facenet-pytorch's MTCNN), on the same inputs, as medians and their ratio.
+
 Photos: every `people/*` photo of 1 MP or less ("small"), and a 12 MP set made by upscaling the
 `people/*` photos over 0.5 MP to 4000 px on the long side and saving them as JPEG quality 92
 ("12 MP", upscaled: the collection holds few real phone-size photos). Prints a Markdown table.
@@ -85,6 +88,46 @@ def time_match(dim: int, sizes: tuple[int, ...], repeat: int = 50) -> dict[int, 
     return results
 
 
+def time_replacements(engine, photos: list[bytes], repeat: int) -> dict[str, tuple[float, float]]:
+    """The two stages done faster than the libraries do them, against the libraries, same inputs.
+
+    - dlib's compute_face_descriptor vs the same network in torch, on the same aligned chip;
+    - facenet-pytorch's MTCNN.detect vs our MTCNN driver, on the same detection copies.
+    Medians in ms (library, ours).
+    """
+    import dlib
+    from facenet_pytorch import MTCNN
+
+    from embeddings.embedders import dlib_model_dir
+    from embeddings.image import downscaled
+
+    recogniser = dlib.face_recognition_model_v1(str(dlib_model_dir() / "dlib_face_recognition_resnet_model_v1.dat"))
+    reference = MTCNN(keep_all=True, min_face_size=engine.detector.min_face_size, post_process=False)
+    timings: dict[str, list[float]] = {"dlib": [], "torch": [], "facenet-pytorch": [], "driver": []}
+
+    def timed(key: str, call) -> None:
+        start = time.perf_counter()
+        call()
+        timings[key].append(time.perf_counter() - start)
+
+    for _ in range(repeat):
+        for data in photos:
+            image = engine.decode(data)
+            copy, _ = downscaled(image, engine.detector.detection_max_side)
+            timed("facenet-pytorch", lambda copy=copy: reference.detect(copy, landmarks=True))
+            timed("driver", lambda image=image: engine.detector.detect(image))
+            try:
+                face = engine.policy.select(engine.detector.detect(image))
+            except FaceEngineError:
+                continue
+            chip = engine.embedder.aligned_chip(image, face)
+            timed("dlib", lambda chip=chip: recogniser.compute_face_descriptor(chip))
+            timed("torch", lambda chip=chip: engine.embedder.descriptors(chip[None]))
+    ms = {key: 1000 * statistics.median(values) for key, values in timings.items()}
+    return {"face descriptor (dlib's network)": (ms["dlib"], ms["torch"]),
+            "MTCNN detection": (ms["facenet-pytorch"], ms["driver"])}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", type=Path, default=Path(os.environ.get("ABSEN_DATASETS", "../shared/datasets")))
@@ -102,9 +145,15 @@ def main() -> None:
     print(f"model {engine.model_name}, torch threads {args.threads}, {args.repeat} runs per photo, medians in ms\n")
     print("| photos | n | decode | detect | embed | total |")
     print("|---|---|---|---|---|---|")
-    for name, photos in photo_sets(args.datasets, args.limit).items():
+    sets = photo_sets(args.datasets, args.limit)
+    for name, photos in sets.items():
         t = time_stages(engine, photos, args.repeat)
         print(f"| {name} | {len(photos)} | {t['decode']:.1f} | {t['detect']:.1f} | {t['embed']:.1f} | {t['total']:.1f} |")
+    print("\n| stage | library (ms) | this engine (ms) | speed-up |")
+    print("|---|---|---|---|")
+    every_photo = [data for photos in sets.values() for data in photos]
+    for stage, (library, ours) in time_replacements(engine, every_photo, max(1, args.repeat // 2)).items():
+        print(f"| {stage} | {library:.1f} | {ours:.1f} | {library / ours:.1f}× |")
     print("\n| templates in gallery | 1:N match (ms, median of 50) |")
     print("|---|---|")
     for size, ms in time_match(engine.embedding_dim, (1_000, 10_000, 100_000)).items():

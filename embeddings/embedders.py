@@ -203,12 +203,14 @@ class DlibEmbedder:
         return self.embed_pairs([(image, face) for face in faces])
 
     def embed_pairs(self, pairs: Sequence[tuple[Image.Image, DetectedFace]]) -> np.ndarray:
+        return normalise_rows(self.descriptors(np.stack([self.aligned_chip(image, face) for image, face in pairs])))
+
+    def descriptors(self, chips: np.ndarray) -> np.ndarray:
+        """dlib's raw 128-d descriptors of aligned chips (N, 150, 150, 3), as compute_face_descriptor gives them."""
         import torch
 
-        chips = np.stack([self.aligned_chip(image, face) for image, face in pairs])
         with torch.inference_mode():
-            descriptors = self._network(torch.from_numpy(chips)).numpy()
-        return normalise_rows(descriptors)
+            return self._network(torch.from_numpy(chips)).numpy()
 
     def aligned_chip(self, image: Image.Image, face: DetectedFace) -> np.ndarray:
         """The 150x150 chip dlib's compute_face_descriptor would feed its network."""
