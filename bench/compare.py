@@ -5,7 +5,7 @@
     PYTHONPATH=.bench-libs .venv/bin/python bench/compare.py [--photos 5] [--repeat 2] [--record]
 
 Per photo, from JPEG bytes to one face embedding:
-- absen: the product's engine (reduced JPEG decode, EXIF, MTCNN on a <= 640 px copy, crop from
+- absen: the product's engine (reduced JPEG decode, EXIF, MTCNN on a <= 480 px copy, crop from
   the larger image, dlib embedding), i.e. what /predict does;
 - face_recognition: load_image_file (full decode), face_locations (HOG), face_encodings;
 - naive facenet-pytorch: full decode, MTCNN on the full-resolution image, InceptionResnetV1 on the
