@@ -45,10 +45,10 @@ class MtcnnDetector:
         self.min_face_size = min_face_size
         # facenet-pytorch's networks and bundled weights; `mtcnn.detect_faces` drives them.
         weights = MTCNN(device=device)
-        self._networks = (weights.pnet.eval(), weights.rnet.eval(), weights.onet.eval())
+        self.networks = (weights.pnet.eval(), weights.rnet.eval(), weights.onet.eval())
         # R-Net and O-Net see batches of candidate crops; torch's CPU max pooling is several
         # times faster on channels-last tensors, with the same results.
-        for network in self._networks[1:]:
+        for network in self.networks[1:]:
             network.to(memory_format=torch.channels_last)
 
     def detect(self, image: Image.Image) -> list[DetectedFace]:
@@ -64,7 +64,7 @@ class MtcnnDetector:
         for size, indices in groups.items():
             if min(size) < self.min_face_size:
                 continue  # no face of the minimum size fits (and MTCNN has no scale to run: it would crash)
-            found = detect_faces([copies[i][0] for i in indices], self._networks, self.min_face_size)
+            found = detect_faces([copies[i][0] for i in indices], self.networks, self.min_face_size)
             for i, (boxes, probs, points) in zip(indices, found, strict=True):
                 results[i] = _faces(boxes, probs, points, copies[i][1])
         return results

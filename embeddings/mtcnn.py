@@ -5,8 +5,9 @@ pyramid level is resized with torch's area interpolation, and each candidate box
 and third stages is cut and resized on its own (a Python loop; a 1 MP photo has ~200 of them).
 This driver follows the same algorithm step for step - thresholds, pyramid, box regression,
 NMS, and facenet-pytorch's own box helpers - but resizes the pyramid with Pillow's box filter
-and cuts and resizes the candidates from the uint8 image with Pillow too. Its boxes agree with
-facenet-pytorch's to a pixel or two (tests/unit/test_detector.py).
+and cuts and resizes the candidates from the uint8 image with Pillow too. The filters differ, so
+the boxes are not identical: over 101 photos both find the same 119 faces, with a median IoU of
+0.95 (tests/unit/test_fast_models.py checks the agreement on real photos).
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ def _proposals(images, pnet, min_face_size, device):
     from torchvision.ops import batched_nms
 
     width, height = images[0].size
-    found, owners = [], []
+    found, owners = [torch.zeros(0, 9)], [torch.zeros(0, dtype=torch.long)]  # a photo smaller than a face has no level
     for scale in _pyramid(width, height, min_face_size):
         size = (int(width * scale + 1), int(height * scale + 1))
         levels = [image.resize(size, Image.Resampling.BOX) for image in images]

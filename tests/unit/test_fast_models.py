@@ -15,6 +15,7 @@ from embeddings.dlib_network import read_weights
 from embeddings.embedders import dlib_model_dir
 from embeddings.errors import ModelUnavailableError
 from embeddings.image import decode_image, downscaled
+from embeddings.mtcnn import detect_faces
 from tests.photos import DATASETS, astronaut, astronaut_selfie, encode, two_astronauts
 
 LFW_SAMPLE = 12  # LFW images per check when ../shared is there (first of every 60th identity)
@@ -107,3 +108,9 @@ def test_mtcnn_driver_batches_equally_sized_photos(engine):
     for batch_faces, single_faces in zip(together, apart, strict=True):
         for a, b in zip(batch_faces, single_faces, strict=True):
             assert np.allclose(a.box, b.box, atol=1e-3)
+
+
+def test_mtcnn_driver_finds_nothing_in_a_photo_smaller_than_a_face(engine):
+    tiny = astronaut().resize((16, 16))  # under the 20 px minimum: no pyramid level at all
+    [(boxes, probabilities, landmarks)] = detect_faces([tiny], engine.detector.networks, min_face_size=20)
+    assert boxes.shape == (0, 4) and probabilities.shape == (0,) and landmarks.shape == (0, 5, 2)
