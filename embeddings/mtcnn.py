@@ -119,26 +119,28 @@ def _final(onet, images, boxes, owners):
 
 def _inside(boxes, owners, image_size):
     """Drop candidates that lie wholly outside the image (facenet-pytorch skips them too)."""
-    width, height = image_size
-    x1, y1 = boxes[:, 0].trunc().clamp(min=1), boxes[:, 1].trunc().clamp(min=1)
-    x2, y2 = boxes[:, 2].trunc().clamp(max=width), boxes[:, 3].trunc().clamp(max=height)
-    keep = (x2 > x1 - 1) & (y2 > y1 - 1)
+    x1, y1, x2, y2 = _regions(boxes, image_size)
+    keep = (x2 > x1) & (y2 > y1)
     return boxes[keep], owners[keep]
+
+
+def _regions(boxes, image_size):
+    """facenet-pytorch's crop regions: boxes truncated to whole pixels and clipped to the image,
+    as 0-based (x1, y1) and exclusive (x2, y2)."""
+    width, height = image_size
+    return (boxes[:, 0].trunc().clamp(min=1) - 1, boxes[:, 1].trunc().clamp(min=1) - 1,
+            boxes[:, 2].trunc().clamp(max=width), boxes[:, 3].trunc().clamp(max=height))
 
 
 def _crops(images, boxes, owners, size: int):
     """Every candidate's pixels, resized to size x size.
 
-    The region is facenet-pytorch's (the box truncated to whole pixels and clipped to the
-    image), averaged by Pillow's box filter as its area resize does, without the float copies.
+    The region is facenet-pytorch's (`_regions`), averaged by Pillow's box filter as its area
+    resize does, without the float copies.
     """
     import torch
 
-    width, height = images[0].size
-    x1 = (boxes[:, 0].trunc().clamp(min=1) - 1).tolist()
-    y1 = (boxes[:, 1].trunc().clamp(min=1) - 1).tolist()
-    x2 = boxes[:, 2].trunc().clamp(max=width).tolist()
-    y2 = boxes[:, 3].trunc().clamp(max=height).tolist()
+    x1, y1, x2, y2 = (edge.tolist() for edge in _regions(boxes, images[0].size))
     crops = np.stack([
         np.asarray(images[owner].resize((size, size), Image.Resampling.BOX, box=region))
         for owner, *region in zip(owners.tolist(), x1, y1, x2, y2, strict=True)
