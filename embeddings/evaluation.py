@@ -14,13 +14,20 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from sklearn import metrics
 
 from .engine import EngineSettings, FaceEngine, load_engine
 from .errors import FaceEngineError
 
 PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp"}
 NO_FACE_SCORE = -1.0
+
+
+def _metrics():
+    """sklearn.metrics, imported when first used: with scipy it adds ~70 MB to every process that
+    imports this module, and every gunicorn worker does (the app registers the accuracy commands)."""
+    from sklearn import metrics
+
+    return metrics
 
 
 @dataclass(frozen=True)
@@ -222,6 +229,7 @@ def best_accuracy_threshold(scores: np.ndarray, same: np.ndarray) -> float:
 def rates_at(scores: np.ndarray, same: np.ndarray, threshold: float) -> dict:
     """Everything that depends on one threshold: accuracy, TAR/FAR, precision/recall/F1, confusion matrix."""
     accepted = scores >= threshold
+    metrics = _metrics()
     (tn, fp), (fn, tp) = metrics.confusion_matrix(same, accepted, labels=[False, True])
     precision, recall, f1, _ = metrics.precision_recall_fscore_support(
         same, accepted, average="binary", zero_division=0.0)
@@ -239,6 +247,7 @@ def rates_at(scores: np.ndarray, same: np.ndarray, threshold: float) -> dict:
 
 def threshold_free(scores: np.ndarray, same: np.ndarray) -> dict:
     """ROC-AUC, equal error rate and TAR at fixed FARs (each FAR's threshold from these scores)."""
+    metrics = _metrics()
     fpr, tpr, _ = metrics.roc_curve(same, scores)
     fnr = 1 - tpr
     crossing = int(np.nanargmin(np.abs(fnr - fpr)))
@@ -280,7 +289,7 @@ def evaluate_scores(scores: np.ndarray, same: np.ndarray, folds: np.ndarray, thr
                   "genuine_without_face": int((same & ~found).sum()), "impostor_without_face": int((~same & ~found).sum())},
         **threshold_free(scores, same),
         # The model alone, leaving out pairs where detection (or the face policy) failed.
-        "roc_auc_faces_found": float(metrics.roc_auc_score(same[found], scores[found]))
+        "roc_auc_faces_found": float(_metrics().roc_auc_score(same[found], scores[found]))
         if 0 < same[found].sum() < found.sum() else None,
         "k_fold_best_accuracy": k_fold(scores, same, folds),
         "k_fold_target_far": k_fold(scores, same, folds, far),
