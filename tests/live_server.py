@@ -52,7 +52,7 @@ def running_server(instance: Path, **settings: str) -> Iterator[Server]:
     port = free_port()
     process = start_server(instance, port, **settings)
     try:
-        yield Server(f"http://127.0.0.1:{port}", instance / "server.log")
+        yield Server(f"http://127.0.0.1:{port}", instance / "server.log", process.pid)
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=30)
@@ -65,12 +65,17 @@ def server(tmp_path_factory):
 
 
 class Server(str):
-    """The base URL, which also knows where the server's log is (shown when a check fails)."""
+    """The base URL, which also knows where the server's log is (shown when a check fails) and the
+    gunicorn master's process id."""
 
-    def __new__(cls, base: str, log: Path):
+    def __new__(cls, base: str, log: Path, pid: int):
         server = super().__new__(cls, base)
-        server.log = log
+        server.log, server.pid = log, pid
         return server
+
+    def worker_pids(self) -> list[int]:
+        children = Path(f"/proc/{self.pid}/task/{self.pid}/children").read_text().split()
+        return [int(child) for child in children]
 
     def log_tail(self) -> str:
         return "server log:\n" + "\n".join(self.log.read_text().splitlines()[-60:])

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
+
+import pytest
 import requests
 
 from tests.live_server import ADMIN_PASSWORD, server  # noqa: F401  (server: the fixture)
@@ -37,3 +41,23 @@ def test_enrol_log_in_and_check_in_over_http(server):  # noqa: F811
     bad = requests.post(f"{server}/predict", headers=employee, files={"photo": ("x.jpg", b"text", "image/jpeg")}, timeout=10)
     assert bad.status_code == 415 and bad.json()["error"] == "unsupported_media_type"
     assert requests.get(f"{server}/health", timeout=10).json()["employees"] == 1
+
+
+@pytest.mark.skipif(not Path("/proc/self/maps").exists(), reason="reads the workers' memory maps in /proc (Linux)")
+def test_workers_do_not_load_what_serving_never_uses(server):  # noqa: F811
+    """triton (a GPU kernel compiler that PyPI's torch imports) is kept out by gunicorn.conf.py, and the
+    accuracy toolkit's sklearn and scipy load only in the commands that use them: ~170 MB per worker."""
+    workers = server.worker_pids()
+    assert len(workers) == 2, server.log_tail()
+
+    def libraries(worker: int) -> str:
+        return Path(f"/proc/{worker}/maps").read_text()
+
+    deadline = time.monotonic() + 120  # a worker that has not answered yet may still be loading its models
+    while not all("libtorch_cpu" in libraries(w) for w in workers) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    for worker in workers:
+        loaded = libraries(worker)
+        assert "libtorch_cpu" in loaded, server.log_tail()  # torch is there: the check below is not vacuous
+        for unused in ("/triton/", "/sklearn/", "/scipy/"):
+            assert unused not in loaded, f"worker {worker} has {unused} loaded"
