@@ -5,7 +5,8 @@
 Enrols 5 people of ../shared/datasets/people (2 photos each), then measures, against a kiosk
 (HR token, 1:N over everyone):
 - latency percentiles, one request at a time, on other photos of those people: <= 1 MP as they
-  are, and 12 MP made by upscaling (as bench/stages.py; the collection has few phone-size photos);
+  are, and 12 MP and 36 MP made by upscaling (as bench/stages.py: phone-like files, since the
+  collection has few phone-size photos);
 - the first request after start against the steady median;
 - throughput with N concurrent clients for D seconds (small photos), p50/p99 and errors;
 - resident memory of each gunicorn worker.
@@ -129,12 +130,16 @@ def load(base: str, token: str, photos: list[bytes], clients: int, duration: flo
             **percentiles(latencies)}
 
 
-def worker_rss_mb(master: int) -> list[float]:
+def worker_memory_mb(master: int) -> list[dict[str, float]]:
+    """Each worker's resident memory, and the part of it that is its own (anonymous): the rest is
+    mapped files (mostly torch's libraries), shared with the other workers and the page cache, whose
+    resident share varies from run to run with what the kernel keeps mapped."""
     children = subprocess.run(["pgrep", "-P", str(master)], capture_output=True, text=True).stdout.split()
     sizes = []
     for pid in children:
-        status = Path(f"/proc/{pid}/status").read_text()
-        sizes.append(int(re.search(r"VmRSS:\s+(\d+) kB", status).group(1)) / 1024)
+        rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
+        sizes.append({field: int(re.search(rf"^{field}:\s+(\d+) kB", rollup, re.M).group(1)) / 1024
+                      for field in ("Rss", "Anonymous")})
     return sizes
 
 
@@ -157,11 +162,12 @@ def cpu_probe_ms(repeat: int = 30) -> float:
     return statistics.median(times)
 
 
-SET_NAMES = ("probes of enrolled people (as they are)", "<= 1 MP, people/*", "12 MP (upscaled), people/*")
+SET_NAMES = ("probes of enrolled people (as they are)", "<= 1 MP, people/*", "12 MP (upscaled), people/*",
+             "36 MP (upscaled), people/*")
 
 
 def one_run(base: str, token: str, sets: dict[str, list[bytes]], probes: list[bytes], args) -> dict:
-    photo_sets_in_order = (probes, sets["small (<= 1 MP)"], sets["12 MP (upscaled)"])
+    photo_sets_in_order = (probes, sets["small (<= 1 MP)"], sets["12 MP (upscaled)"], sets["36 MP (upscaled)"])
     rows = {name: percentiles([predict(base, token, photos[i % len(photos)])[0] for i in range(args.requests)])
             for name, photos in zip(SET_NAMES, photo_sets_in_order, strict=True)}
     small = [p for p in probes if len(p) < 400_000] or probes
@@ -181,14 +187,14 @@ def run(args) -> str:
             probes = enrol(base, token, args.datasets)
             first, _ = predict(base, token, probes[0])
             runs = [one_run(base, token, sets, probes, args) for _ in range(args.runs)]
-            memory = worker_rss_mb(server.pid)
+            memory = worker_memory_mb(server.pid)
         finally:
             server.send_signal(signal.SIGTERM)
             server.wait(timeout=60)
     return report(args, runs, first, memory)
 
 
-def report(args, runs: list[dict], first: float, memory: list[float]) -> str:
+def report(args, runs: list[dict], first: float, memory: list[dict[str, float]]) -> str:
     def median_of(values) -> float:
         return statistics.median(values)
 
@@ -199,6 +205,7 @@ def report(args, runs: list[dict], first: float, memory: list[float]) -> str:
     rows = {name: {q: median_of([r["rows"][name][q] for r in runs]) for q in ("p50", "p90", "p99")} for name in SET_NAMES}
     loads = [r["load"] for r in runs]
     steady = rows[SET_NAMES[1]]["p50"]
+    worker_memory = ", ".join(f"{m['Rss']:.0f} MB ({m['Anonymous']:.0f} MB)" for m in memory)
     statuses: dict[int, int] = {}
     for one in loads:
         for status, count in one["statuses"].items():
@@ -226,7 +233,8 @@ def report(args, runs: list[dict], first: float, memory: list[float]) -> str:
         f"Machine speed at the end of each run (a fixed 1-thread convolution, median of 30): "
         f"{listed((r['probe'] for r in runs), 2)} ms.",
         "",
-        f"Worker memory (RSS after all runs): {', '.join(f'{m:.0f} MB' for m in memory)}.",
+        f"Worker memory after all runs, RSS (of which anonymous, the worker's own): "
+        f"{worker_memory}.",
     ])
 
 

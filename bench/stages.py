@@ -5,9 +5,11 @@
 Also times the two stages this engine does itself against the libraries it stands in for (dlib's
 face descriptor; facenet-pytorch's MTCNN), on the same inputs, as medians and their ratio.
 
-Photos: every `people/*` photo of 1 MP or less ("small"), and a 12 MP set made by upscaling the
-`people/*` photos over 0.5 MP to 4000 px on the long side and saving them as JPEG quality 92
-("12 MP", upscaled: the collection holds few real phone-size photos). Prints a Markdown table.
+Photos: every `people/*` photo of 1 MP or less ("small"), and 12 MP and 36 MP sets made from the
+`people/*` photos over 0.5 MP (the collection holds few real phone-size photos): upscaled to that
+many pixels, given a sensor-like grain and saved as JPEG quality 92, so that the files weigh what a
+phone's do (about 2.5 MB and 7 MB; upscaled photos alone compress to half that and decode faster).
+Prints a Markdown table.
 """
 
 from __future__ import annotations
@@ -28,9 +30,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from embeddings import EngineSettings, Gallery, load_engine  # noqa: E402
 from embeddings.errors import FaceEngineError  # noqa: E402
 
+LARGE_SETS = {"12 MP (upscaled)": 12_000_000, "36 MP (upscaled)": 36_000_000}
+GRAIN_SIGMA = 4  # grey levels of Gaussian noise: a 12 MP JPEG then weighs ~2.5 MB, as a phone's does
+
 
 def photo_sets(datasets: Path, limit: int) -> dict[str, list[bytes]]:
-    small, large = [], []
+    small, sources = [], []
     for path in sorted((datasets / "people").glob("*/*")):
         if path.suffix.lower() not in (".jpg", ".jpeg", ".png"):
             continue
@@ -38,14 +43,22 @@ def photo_sets(datasets: Path, limit: int) -> dict[str, list[bytes]]:
             pixels = image.width * image.height
             if pixels <= 1_000_000 and len(small) < limit:
                 small.append(path.read_bytes())
-            if pixels > 500_000 and len(large) < limit:
-                rgb = image.convert("RGB")
-                scale = 4000 / max(rgb.size)
-                big = rgb.resize((round(rgb.width * scale), round(rgb.height * scale)), Image.Resampling.BICUBIC)
-                buffer = io.BytesIO()
-                big.save(buffer, "JPEG", quality=92)
-                large.append(buffer.getvalue())
-    return {"small (<= 1 MP)": small, "12 MP (upscaled)": large}
+            if pixels > 500_000 and len(sources) < limit:
+                sources.append(image.convert("RGB"))
+    grain = np.random.default_rng(0)
+    large = {name: [phone_like(source, pixels, grain) for source in sources] for name, pixels in LARGE_SETS.items()}
+    return {"small (<= 1 MP)": small, **large}
+
+
+def phone_like(image: Image.Image, pixels: int, grain: np.random.Generator) -> bytes:
+    """`image` upscaled to about `pixels`, with grain, as a quality-92 JPEG."""
+    scale = (pixels / (image.width * image.height)) ** 0.5
+    big = np.asarray(image.resize((round(image.width * scale), round(image.height * scale)), Image.Resampling.BICUBIC),
+                     dtype=np.float32)
+    noisy = np.clip(big + grain.normal(0, GRAIN_SIGMA, big.shape).astype(np.float32), 0, 255).astype(np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(noisy).save(buffer, "JPEG", quality=92)
+    return buffer.getvalue()
 
 
 def time_stages(engine, photos: list[bytes], repeat: int) -> dict[str, float]:
